@@ -9,6 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', 'test/roles/**', 'node_modules/**'],
         },
@@ -16,6 +17,8 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          // After the unit tests, with fewer workers: containers are the bottleneck.
+          sequence: { groupOrder: 1 },
           include: ['test/e2e/**/*.test.ts', 'test/roles/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
           testTimeout: 300_000,

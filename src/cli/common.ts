@@ -24,12 +24,13 @@ export function addInventoryOption(cmd: Command): Command {
   );
 }
 
-export async function inventoryFrom(paths: string[] | undefined): Promise<Inventory> {
+/** @param decryptFile opens vault-encrypted group_vars/host_vars files */
+export async function inventoryFrom(paths: string[] | undefined, decryptFile?: (ciphertext: string, file: string) => string): Promise<Inventory> {
   const sources = paths?.length ? paths : process.env.TSIBLE_INVENTORY ? [process.env.TSIBLE_INVENTORY] : [];
   if (sources.length === 0) {
     throw new UsageError('no inventory given', { hint: 'pass -i FILE (for the built-in lab: -i .tsible/lab/inventory.yml) or set TSIBLE_INVENTORY' });
   }
-  return loadInventory(sources);
+  return loadInventory(sources, decryptFile ? { decryptFile } : undefined);
 }
 
 export function addConnectionOptions(cmd: Command): Command {

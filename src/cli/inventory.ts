@@ -29,7 +29,7 @@ export function registerInventoryCommand(program: Command, setExit: (code: numbe
       else if (opts.graph) process.stdout.write(inventory.toGraph() + '\n');
       else {
         if (!inventory.hasHost(opts.host!)) throw new UsageError(`host ${opts.host} is not in the inventory`);
-        process.stdout.write(JSON.stringify(inventory.hostVars(opts.host!), null, 4) + '\n');
+        process.stdout.write(JSON.stringify(inventory.toAnsibleHost(opts.host!), null, 4) + '\n');
       }
       setExit(EXIT.ok);
     });

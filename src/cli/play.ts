@@ -160,7 +160,10 @@ async function playCommand(files: string[], opts: PlayOptions): Promise<number> 
     for (const p of playbooks) process.stdout.write(`\nplaybook: ${p.file}\n`);
     return EXIT.ok;
   }
-  const inventory = await inventoryFrom(opts.inventory);
+  const inventory = await inventoryFrom(opts.inventory, (ciphertext, file) => {
+    const text = keyring.decrypt(ciphertext, file).toString('utf8');
+    return text;
+  });
   const tags = { only: splitTags(opts.tags), skip: splitTags(opts.skipTags) };
   const extraVars = parseExtraVars(opts.extraVars ?? []);
 

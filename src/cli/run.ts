@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander';
 import { ConnectionManager } from '../connection/manager.js';
 import { runAdhoc } from '../executor/adhoc.js';
-import { becomeFor, connectionSpecFor, knownHostsFileFor } from '../executor/connect.js';
+import { becomeFor, connectionSpecFor, knownHostsFileFor, renderedConnectionVars } from '../executor/connect.js';
+import { Templar, VarScope } from '../template/index.js';
 import { UsageError } from '../errors.js';
 import { EventBus, type RunEvent } from '../output/events.js';
 import { attachAdhocText } from '../output/adhoc-text.js';
@@ -99,7 +100,18 @@ async function runCommand(commandArg: string | undefined, opts: RunOptions): Pro
   };
   process.once('SIGINT', onSigint);
   try {
-    const varsOf = (h: string) => inventory.hostVars(h);
+    const templar = new Templar();
+    const varsCache = new Map<string, Record<string, unknown>>();
+    const varsOf = (h: string) => {
+      let v = varsCache.get(h);
+      if (!v) {
+        const raw = inventory.hostVars(h);
+        const scope = new VarScope([{ values: raw, kind: 'source' }, { values: { inventory_hostname: h }, kind: 'data' }], { templar });
+        v = renderedConnectionVars(raw, (k) => scope.get(k));
+        varsCache.set(h, v);
+      }
+      return v;
+    };
     const summary = await runAdhoc({
       pattern: opts.hosts,
       hosts,

@@ -63,6 +63,7 @@ export async function runProcess(
   let stdoutPending = '';
   let stderrPending = '';
   let passwordSent = false;
+  let becomeFailed = false;
 
   const sendStdin = () => {
     if (options.stdin !== undefined) proc.writeStdin(options.stdin);
@@ -94,7 +95,10 @@ export async function runProcess(
       if (stderrPending.includes(prepared.prompt)) {
         if (passwordSent) {
           // Asked twice: the password was wrong. Stop instead of hanging.
-          stderrChunks.push(Buffer.from('sudo: incorrect password\n'));
+          const msg = Buffer.from('sudo: incorrect password\n');
+          becomeFailed = true;
+          stderrChunks.push(msg);
+          options.onStderr?.(msg);
           proc.kill();
           return;
         }
@@ -122,8 +126,13 @@ export async function runProcess(
     const { code, signal } = await proc.exited;
     const elapsed = Date.now() - started;
     if (stderrPending.trim()) stderrChunks.unshift(Buffer.from(stderrPending));
+    // GNU timeout kills its whole process group, itself included, so the shell may report a signal instead of 137.
     const timedOut =
-      backstopFired || (options.timeoutMs !== undefined && elapsed >= options.timeoutMs && (code === 137 || code === 124));
+      backstopFired ||
+      (options.timeoutMs !== undefined && elapsed >= options.timeoutMs && (code === 137 || code === 124 || code === null));
+    if (becomeFailed) {
+      return { stdout: '', stderr: Buffer.concat(stderrChunks).toString('utf8'), exitCode: 1, command: prepared.display };
+    }
     return {
       stdout: Buffer.concat(stdoutChunks).toString('utf8'),
       stderr: Buffer.concat(stderrChunks).toString('utf8'),

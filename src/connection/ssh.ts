@@ -209,15 +209,16 @@ export class SshConnection implements Connection {
       return Promise.reject(new UnreachableError(`connection lost: ${this.lostReason}`, { host: this.host }));
     }
     const prepared = prepareCommand(command, options);
-    return new Promise<ClientChannel>((resolve, reject) => {
+    return new Promise<ProcessHandle>((resolve, reject) => {
       this.client.exec(prepared.text, (err, channel) => {
         if (err) {
           reject(new UnreachableError(`cannot open a channel: ${err.message}`, { host: this.host, cause: err, command: prepared.display }));
           return;
         }
-        resolve(channel);
+        // Listen at once: a fast command's exit status can arrive in the same packet as the channel's confirmation.
+        resolve(channelHandle(channel, () => this.connectionLost()));
       });
-    }).then((channel) => runProcess(channelHandle(channel, () => this.connectionLost()), prepared, options));
+    }).then((handle) => runProcess(handle, prepared, options));
   }
 
   /**

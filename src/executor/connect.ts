@@ -59,3 +59,16 @@ export function becomeFor(vars: Record<string, unknown>, o: ConnectOverrides): B
 function isLocalName(host: string): boolean {
   return host === 'localhost' || host === '127.0.0.1' || host === '::1';
 }
+
+/**
+ * The connection variables of `host`, templated (and vault-decrypted) in the
+ * host's own scope, so `ansible_host: "{{ internal_ip }}"` or a vaulted
+ * become password work the same in `tsible run` and in playbooks.
+ */
+export function renderedConnectionVars(raw: Record<string, unknown>, get: (name: string) => unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(raw)) {
+    if (/^(ansible|tsible)_/.test(k)) out[k] = get(k);
+  }
+  return out;
+}

@@ -10,13 +10,13 @@ import { formatLocation, TsibleError, UnreachableError, UsageError, type SourceL
 import type { ConnectionManager } from '../connection/manager.js';
 import type { BecomeSpec, Connection } from '../connection/types.js';
 import { hostFactsFact } from '../facts/host-facts.js';
-import type { Inventory } from '../inventory/index.js';
+import { LOCALHOST_NAMES, type Inventory } from '../inventory/index.js';
 import { toBool } from '../modules/argspec.js';
 import type { BlockNode, IncludeNode, Node, NodeCommon, Play, Playbook, TaskNode } from '../playbook/ast.js';
 import { loadIncludedTasks, loadRoleForInclude, loadVarsFile, type LoaderOptions } from '../playbook/loader.js';
 import type { EventBus } from '../output/events.js';
 import type { HostStats, PlayEvent } from '../output/play-events.js';
-import { becomeFor, connectionSpecFor, knownHostsFileFor, type ConnectOverrides } from './connect.js';
+import { becomeFor, connectionSpecFor, knownHostsFileFor, renderedConnectionVars, type ConnectOverrides } from './connect.js';
 import { readFacts } from './facts-batch.js';
 import { HostRun } from './host-run.js';
 import { loopItems } from './loop.js';
@@ -317,16 +317,16 @@ export class PlaybookRunner {
 
   /** Connection variables of `target`, templated in the scope of the host the task runs for. */
   private connectionVarsOf(target: string, scope: VarScope, state: PlayState): Record<string, unknown> {
-    const raw = this.o.inventory.hasHost(target) ? this.o.inventory.hostVars(target) : {};
-    const out: Record<string, unknown> = {};
-    const targetScope = target === scope.get('inventory_hostname') ? scope : new VarScope([...hostLayers(state.scopeCtx, target), { values: this.magicVars(target, state), kind: 'data' }]);
-    for (const [k, v] of Object.entries(raw)) {
-      if (!/^(ansible|tsible)_/.test(k)) continue;
-      out[k] = typeof v === 'string' && /\{\{|\{%/.test(v) ? this.o.templar.renderValue(v, targetScope) : v;
-    }
+    const inv = this.o.inventory;
+    const raw = inv.hasHost(target) || LOCALHOST_NAMES.includes(target) ? inv.hostVars(target) : {};
+    const isSelf = target === scope.get('inventory_hostname');
+    const targetScope = isSelf ? scope : new VarScope([...hostLayers(state.scopeCtx, target), { values: this.magicVars(target, state), kind: 'data' }], { templar: this.o.templar });
+    const out = renderedConnectionVars(raw, (k) => targetScope.get(k));
     // Connection variables set by the play or the task (vars:) count too, as in Ansible.
-    for (const name of ['ansible_user', 'ansible_port', 'ansible_host', 'ansible_become', 'ansible_become_user', 'ansible_become_password', 'ansible_connection']) {
-      if (target === scope.get('inventory_hostname') && scope.has(name)) out[name] = scope.get(name);
+    if (isSelf) {
+      for (const name of ['ansible_user', 'ansible_port', 'ansible_host', 'ansible_become', 'ansible_become_user', 'ansible_become_password', 'ansible_connection']) {
+        if (scope.has(name)) out[name] = scope.get(name);
+      }
     }
     return out;
   }
@@ -487,6 +487,7 @@ export class PlaybookRunner {
         type: 'host_result',
         host: run.name,
         task: name,
+        action: task.action,
         role: task.role?.name,
         status: item.status,
         ignored: item.status === 'failed' ? outcome.ignored : undefined,

@@ -12,7 +12,7 @@
  *  7 vars_files, role vars    14 magic vars, loop vars (data)
  */
 import type { NodeCommon, Play, RoleInstance } from '../playbook/ast.js';
-import type { Inventory } from '../inventory/index.js';
+import { LOCALHOST_NAMES, type Inventory } from '../inventory/index.js';
 import { VarScope, type ScopeLayer } from './templating.js';
 import type { HostRun } from './host-run.js';
 
@@ -49,7 +49,7 @@ const data = (values: Record<string, unknown>): ScopeLayer => ({ values, kind: '
 /** The layers of a host, without anything task-specific (this is also what hostvars[host] shows). */
 export function hostLayers(ctx: ScopeContext, host: string): ScopeLayer[] {
   const run = ctx.hosts.get(host);
-  const layers: ScopeLayer[] = [src(ctx.inventory.hasHost(host) ? ctx.inventory.hostVars(host) : {}), src(ctx.playbookVars(host))];
+  const layers: ScopeLayer[] = [src(inventoryVars(ctx.inventory, host)), src(ctx.playbookVars(host))];
   if (run) layers.push(data(factVars(run)));
   layers.push(src(ctx.play.vars), data(ctx.promptVars), src(ctx.varsFiles(host)));
   if (run) layers.push(src(run.includedVars), data(run.hostFacts));
@@ -61,7 +61,7 @@ export function taskScope(ctx: ScopeContext, host: string, chain: readonly NodeC
   const run = ctx.hosts.get(host);
   const roles = rolesOf(chain);
   const layers: ScopeLayer[] = roles.map((r) => src(r.defaults));
-  layers.push(src(ctx.inventory.hasHost(host) ? ctx.inventory.hostVars(host) : {}), src(ctx.playbookVars(host)));
+  layers.push(src(inventoryVars(ctx.inventory, host)), src(ctx.playbookVars(host)));
   if (run) layers.push(data(factVars(run)));
   layers.push(src(ctx.play.vars), data(ctx.promptVars), src(ctx.varsFiles(host)));
   for (const r of roles) layers.push(src(r.vars));
@@ -73,4 +73,8 @@ export function taskScope(ctx: ScopeContext, host: string, chain: readonly NodeC
   layers.push(data({ ...ctx.magic(host), ...(innermostRole ? { role_name: innermostRole.name, role_path: innermostRole.path } : {}) }));
   if (extra) layers.push(data(extra));
   return new VarScope(layers);
+}
+
+function inventoryVars(inventory: Inventory, host: string): Record<string, unknown> {
+  return inventory.hasHost(host) || LOCALHOST_NAMES.includes(host) ? inventory.hostVars(host) : {};
 }

@@ -258,13 +258,15 @@ async function runOnce(env: TaskEnvironment, run: HostRun, task: TaskNode, full:
   try {
     if (module.runsOn === 'host') {
       conn = await env.connect(target, scope);
-      const requests: FactRequests = { ...(module.facts?.(args as never, ctx) ?? {}) };
-      if (!facts) requests.__host = factRequest(hostFactsFact, undefined);
-      const values = await readFacts(conn, requests, run.factCache, execOptions, run.name);
+      // Modules may consult host facts (service manager, package manager) while choosing their facts:
+      // without gather_facts, read them once first.
       if (!facts) {
-        facts = values.__host as HostFacts;
+        const host = await readFacts(conn, { host: factRequest(hostFactsFact, undefined) }, run.factCache, execOptions, run.name);
+        facts = host.host as HostFacts;
         if (!delegatedTo) run.facts = facts;
       }
+      const requests: FactRequests = { ...(module.facts?.(args as never, ctx) ?? {}) };
+      const values = await readFacts(conn, requests, run.factCache, execOptions, run.name);
       plan = await module.plan(args as never, values as never, ctx);
     } else {
       plan = await module.plan(args as never, {} as never, ctx);

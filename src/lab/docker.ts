@@ -56,7 +56,10 @@ export async function hostContainer(spec: HostContainerSpec): Promise<GenericCon
         { PathOnHost: '/dev/loop-control', PathInContainer: '/dev/loop-control', CgroupPermissions: 'rwm' },
       ];
       // Every loop device (major 7) may be used; the image creates the nodes at boot, since `losetup -f` can pick any number.
-      this.hostConfig.DeviceCgroupRules = ['b 7:* rwm'];
+      // Partitions of loop devices (major 259) too, for sfdisk/filesystem/grub tests on disk images.
+      this.hostConfig.DeviceCgroupRules = ['b 7:* rwm', 'b 259:* rwm'];
+      // `reboot` inside the host ends PID 1; Docker starts it again, like a machine coming back.
+      this.hostConfig.RestartPolicy = { Name: 'unless-stopped', MaximumRetryCount: 0 };
       // What the CLI's `--security-opt systempaths=unconfined` means (the API has no such option):
       // nothing masked or read-only under /proc, so sysctl works in roles (ip_forward, keepalived).
       this.hostConfig.MaskedPaths = [];

@@ -29,6 +29,16 @@ export const LAB_PACKAGES: readonly string[] = [
   'ca-certificates',
   'kmod',
   'iptables',
+  // What the disk, boot and archive modules drive, so their tests need no download.
+  'fdisk',
+  'e2fsprogs',
+  'dosfstools',
+  'grub-pc-bin',
+  'grub2-common',
+  'curl',
+  'unzip',
+  'xz-utils',
+  'bzip2',
 ];
 
 /** Units that fail, hang or only cost time in a container; masked so that `systemctl is-system-running` says running. */

@@ -173,6 +173,11 @@ echo '${M}dpkg'
 dpkg-query -W -f='${DPKG_FORMAT}' -- "$@" 2>/dev/null
 echo '${M}auto'
 apt-mark showauto -- "$@" 2>/dev/null
+if [ "$policy" = missing ]; then
+  # Only names not installed need a candidate: skip apt-cache (slow: it loads the whole cache) when all are.
+  installed=$(dpkg-query -W -f='\${Package} \${db:Status-Status}\\n' -- "$@" 2>/dev/null | awk '$2 == "installed" { print $1 }')
+  for n in "$@"; do printf '%s\\n' "$installed" | grep -qxF -- "$n" || { policy=yes; break; }; done
+fi
 if [ "$policy" = yes ]; then
   echo '${M}policy'
   p=$(apt-cache $rel policy -- "$@" 2>/dev/null)
@@ -277,13 +282,13 @@ export function parseAptPackages(stdout: string): AptPackagesState {
   return state;
 }
 
-export const aptPackagesFact: Fact<{ names: string[]; policy: boolean; release?: string }, AptPackagesState> = {
+export const aptPackagesFact: Fact<{ names: string[]; policy: boolean | 'missing'; release?: string }, AptPackagesState> = {
   name: 'apt_packages',
   command: ({ names, policy, release }) =>
     ShellCommand.join(
       [
         sh`set -- ${names}`,
-        policy ? sh`policy=yes` : sh`policy=no`,
+        policy === 'missing' ? sh`policy=missing` : policy ? sh`policy=yes` : sh`policy=no`,
         release ? sh`rel=${`-oAPT::Default-Release=${release}`}` : sh`rel=`,
         ShellCommand.script(PACKAGES_SCRIPT),
       ],
@@ -323,7 +328,7 @@ export const aptCacheAgeFact: Fact<void, AptCacheAge> = {
 // ------------------------------------------------------------------ simulation
 
 export interface SimulatedAction {
-  action: 'Inst' | 'Remv' | 'Purg';
+  action: 'Inst' | 'Remv' | 'Purg' | 'Del';
   name: string;
   /** the installed version, for an upgrade or a removal */
   from?: string;
@@ -342,7 +347,7 @@ export function parseSimulation(stdout: string, exitCode: number): Simulation {
   const actions: SimulatedAction[] = [];
   const errors: string[] = [];
   for (const line of stdout.split('\n')) {
-    const m = /^(Inst|Remv|Purg) (\S+)(?: \[([^\]]+)\])?(?: \((\S+))?/.exec(line);
+    const m = /^(Inst|Remv|Purg|Del) (\S+)(?: \[([^\]]+)\])?(?: \((\S+))?/.exec(line);
     if (m) {
       const a: SimulatedAction = { action: m[1] as SimulatedAction['action'], name: m[2]! };
       if (m[3]) a.from = m[3];
@@ -449,6 +454,7 @@ interface CommandArgs {
   fail_on_autoremove: boolean;
   purge: boolean;
   only_upgrade: boolean;
+  policy_rc_d?: number;
 }
 
 /** The options every apt-get run shares, as words. */
@@ -476,7 +482,18 @@ function installOptions(args: CommandArgs): string[] {
 }
 
 function aptGet(args: CommandArgs, words: string[]): ShellCommand {
-  return sh`DEBIAN_FRONTEND=noninteractive apt-get ${aptOptions(args)} ${words}`;
+  const run = sh`DEBIAN_FRONTEND=noninteractive apt-get ${aptOptions(args)} ${words}`;
+  if (args.policy_rc_d === undefined) return run;
+  // Ansible's policy_rc_d: a temporary /usr/sbin/policy-rc.d answers invoke-rc.d (101: do not start services); an existing one is put back.
+  return ShellCommand.join(
+    [
+      ShellCommand.script('p=/usr/sbin/policy-rc.d; if [ -e "$p" ]; then mv -f "$p" "$p.tsible-saved" || exit 1; fi'),
+      sh`printf '#!/bin/sh\\nexit %d\\n' ${args.policy_rc_d} > "$p" && chmod 0755 "$p" || exit 1`,
+      run,
+      ShellCommand.script('rc=$?; rm -f "$p"; if [ -e "$p.tsible-saved" ]; then mv -f "$p.tsible-saved" "$p"; fi; exit $rc'),
+    ],
+    '\n',
+  );
 }
 
 /**
@@ -653,6 +670,8 @@ export interface AptFacts {
   packages?: AptPackagesState;
   cache?: AptCacheAge;
   simulation?: Simulation;
+  /** apt-get -s autoclean */
+  autoclean?: Simulation;
   deb?: DebState;
 }
 
@@ -688,6 +707,11 @@ export default defineModule({
     upgrade: { type: 'str', default: 'no', choices: ['no', 'yes', 'safe', 'full', 'dist'], description: 'Upgrade the whole system: yes/safe (apt-get upgrade --with-new-pkgs), full/dist (apt-get dist-upgrade).' },
     clean: { type: 'bool', default: false, description: 'Remove the downloaded package files (apt-get clean); always a change.' },
     lock_timeout: { type: 'int', default: 600, description: 'Seconds apt-get waits for the dpkg lock held by another process.' },
+    policy_rc_d: { type: 'int', description: 'Exit code of a temporary /usr/sbin/policy-rc.d while apt-get runs; 101 keeps installed services from starting.' },
+    autoclean: { type: 'bool', default: false, description: 'Remove package files that can no longer be downloaded (apt-get autoclean), when there are any.' },
+    force_apt_get: { type: 'bool', default: false, description: 'Accepted for compatibility; tsible always uses apt-get.' },
+    update_cache_retries: { type: 'int', default: 5, description: 'Accepted for compatibility; the refresh runs once and fails the task when it fails.' },
+    update_cache_retry_max_delay: { type: 'int', default: 12, description: 'Accepted for compatibility (see update_cache_retries).' },
   },
   returns: {
     stdout: "apt-get's output",
@@ -711,8 +735,8 @@ export default defineModule({
     for (const n of args.name ?? []) if (n !== '*') checkSpec(n);
     const given = [args.deb !== undefined, (args.name ?? []).length > 0, args.upgrade !== 'no'].filter(Boolean).length;
     if (given > 1) throw new ArgError('deb, name and upgrade are mutually exclusive', args.deb !== undefined ? 'deb' : 'upgrade');
-    if (given === 0 && !args.update_cache && !(args.cache_valid_time > 0) && !args.autoremove && !args.clean) {
-      throw new ArgError('one of name, deb, upgrade, update_cache or autoremove is required', 'name');
+    if (given === 0 && !args.update_cache && !(args.cache_valid_time > 0) && !args.autoremove && !args.autoclean && !args.clean) {
+      throw new ArgError('one of name, deb, upgrade, update_cache, autoremove or autoclean is required', 'name');
     }
     if (args.deb !== undefined && !['present', 'installed'].includes(args.state)) throw new ArgError('deb only supports state=present', 'state');
     if (args.deb !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(args.deb)) throw new ArgError('deb as a URL is not supported; download it with get_url first', 'deb');
@@ -726,10 +750,11 @@ export default defineModule({
     const wantsCache = args.update_cache || args.cache_valid_time > 0;
     const upgradeMode = (args.name ?? []).includes('*') ? 'yes' : args.upgrade;
     const r: Record<string, FactRequest<unknown>> = {};
-    if (names.length && state !== 'build-dep') r.packages = factRequest(aptPackagesFact, { names, policy: state !== 'absent', ...(args.default_release ? { release: args.default_release } : {}) });
+    if (names.length && state !== 'build-dep') r.packages = factRequest(aptPackagesFact, { names, policy: state === 'absent' ? false : state === 'present' && !(args.name ?? []).some((n) => parsePackageSpec(n).op) ? 'missing' : true, ...(args.default_release ? { release: args.default_release } : {}) });
     if (wantsCache) r.cache = factRequest(aptCacheAgeFact, undefined);
     const sim = simulationArgv({ ...args, upgrade: upgradeMode, state }, names);
     if (sim) r.simulation = factRequest(aptSimulationFact, { argv: sim });
+    if (args.autoclean && names.length === 0) r.autoclean = factRequest(aptSimulationFact, { argv: ['autoclean'] });
     if (args.deb !== undefined) {
       let cache: string | undefined;
       try {
@@ -848,8 +873,14 @@ export default defineModule({
       } else reasons.push(upgradeMode !== 'no' ? 'all packages are up to date' : state === 'build-dep' ? `the build dependencies of ${names.join(', ')} are installed` : 'no package needs to be autoremoved');
     }
 
+    if (facts.autoclean) {
+      const del = facts.autoclean.actions.filter((a) => a.action === 'Del');
+      if (del.length) changes.push({ kind: 'exec', command: aptGet(cmdArgs, ['autoclean']), describe: `apt-get autoclean: delete ${del.length} obsolete package file${del.length > 1 ? 's' : ''}` });
+      else reasons.push('no obsolete package file to autoclean');
+    }
+
     // Only a refresh asked for.
-    if (age && !facts.packages && !facts.deb && !facts.simulation) {
+    if (age && !facts.packages && !facts.deb && !facts.simulation && !facts.autoclean) {
       if (stale) {
         changes.push(update);
         result.cache_updated = true;

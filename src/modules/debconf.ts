@@ -110,7 +110,7 @@ export default defineModule({
     name: { type: 'str', required: true, aliases: ['pkg'], description: 'The package the question belongs to.' },
     question: { type: 'str', aliases: ['selection', 'setting'], description: 'The question, e.g. nis/domain. Without it the task only reports the current answers.' },
     vtype: { type: 'str', choices: VTYPES, description: 'The type of the answer (see debconf-set-selections); seen sets only the seen flag.' },
-    value: { type: 'raw', aliases: ['answer'], noLog: false, description: 'The answer; a list for multiselect. Required with question.' },
+    value: { type: 'raw', aliases: ['answer'], description: 'The answer; a list for multiselect. Required with question.' },
     unseen: { type: 'bool', default: false, description: 'Do not mark the question as seen (debconf-set-selections -u), so an interactive install still asks it.' },
   },
   returns: { current: 'the answers after the task (question → answer)', previous: 'the answer before a change' },

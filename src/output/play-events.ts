@@ -21,6 +21,8 @@ export type PlayEvent =
       type: 'host_result';
       host: string;
       task: string;
+      /** the module, e.g. 'copy' */
+      action?: string;
       role?: string;
       status: TaskStatus;
       /** failed but ignore_errors, or unreachable but ignore_unreachable */

@@ -41,7 +41,6 @@ export function renderDiff(d: { path: string; before: string; after: string; bef
 export function attachPlayText(bus: EventBus<PlayEvent>, opts: PlayTextOptions): () => void {
   const { style, out } = opts;
   const width = opts.width ?? 80;
-  let currentTask = '';
   let taskPrinted = true;
   let pendingHeading = '';
   const flushHeading = () => {
@@ -59,7 +58,6 @@ export function attachPlayText(bus: EventBus<PlayEvent>, opts: PlayTextOptions):
         return;
       }
       case 'task_start':
-        currentTask = e.name;
         pendingHeading = heading(`${e.handler ? 'RUNNING HANDLER' : 'TASK'} [${e.name}]`, width) + (opts.verbosity >= 2 ? style.gray(`task path: ${e.location}\n`) : '');
         taskPrinted = false;
         // Headings print with the first result, so tasks skipped by tags leave no trace, as in Ansible.
@@ -93,8 +91,10 @@ export function attachPlayText(bus: EventBus<PlayEvent>, opts: PlayTextOptions):
           }
         }
         if (e.diff && e.diff.length) for (const d of e.diff) out(renderDiff(d, style) + '\n');
-        const isDebug = currentTask.endsWith('debug') || (e.result && ('msg' in e.result || Object.keys(e.result).length === 1) && e.status === 'ok' && e.reason === 'debug');
-        if (isDebug && e.result) line += ' => ' + pretty(e.result);
+        if (e.action === 'debug' && e.result && e.status === 'ok') {
+          const { changed: _changed, ...shown } = e.result;
+          line += ' => ' + pretty(shown);
+        }
         else if (opts.verbosity >= 1 && e.result && e.status !== 'failed' && e.status !== 'unreachable') line += ' => ' + compact(e.result);
         out(line + '\n' + detail);
         if (opts.verbosity >= 1 && e.reason && e.status === 'ok') out(style.gray(`  ${e.reason}\n`));

@@ -57,12 +57,22 @@ export function splitArgs(text: string): string[] {
   return words;
 }
 
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '0': '\0' };
+
+/** Ansible decodes backslash escapes in key=value values (splitter._decode_escapes). */
+function decodeEscapes(value: string): string {
+  return value.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[ntr\\'"abfv0])/g, (whole, code: string) => {
+    if (code.length > 1) return String.fromCodePoint(parseInt(code.slice(1), 16));
+    return ESCAPES[code] ?? whole;
+  });
+}
+
 function unquote(value: string): string {
   if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value[value.length - 1] === value[0]) {
     const inner = value.slice(1, -1);
-    return value[0] === '"' ? inner.replace(/\\(["\\])/g, '$1') : inner;
+    return decodeEscapes(inner);
   }
-  return value;
+  return decodeEscapes(value);
 }
 
 /**

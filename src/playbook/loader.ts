@@ -444,6 +444,9 @@ function findRole(name: string, ctx: Ctx, from: SourceLocation): string {
     ctx.baseDir,
     ...(ctx.options.rolesPath ?? []),
     ...(process.env.TSIBLE_ROLES_PATH ?? process.env.ANSIBLE_ROLES_PATH ?? '').split(':').filter(Boolean),
+    // Projects laid out as playbooks/ next to roles/ (tsible's own layout).
+    join(dirname(ctx.baseDir), 'roles'),
+    join(process.cwd(), 'roles'),
   ];
   if (ctx.role) dirs.unshift(dirname(ctx.role.path));
   const short = name.includes('.') && !existsSync(join(ctx.baseDir, 'roles', name)) ? name.split('.').pop()! : name;

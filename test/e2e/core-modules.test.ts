@@ -56,12 +56,12 @@ const scenarios: Scenario[] = [
     - name: into a directory
       copy:
         src: motd
-        dest: ${D('copy')}/
+        dest: ${D('copy')}/etc/
 `,
+    setup: `mkdir -p ${D('copy')}/etc`,
     vars: `    domain: cluster.local\n`,
     snapshot: listing('copy'),
-    changing: ['content', 'src from files/'],
-    expectAfter: /\.\/nis\.conf f 640 root:root 27/,
+    expectAfter: /\.\/nis\.conf f 640 root:root 26/,
   },
   {
     name: 'file',

@@ -166,7 +166,7 @@ describe('tsible play', () => {
     const pb = project({ 'site.yml': `- hosts: p3\n  gather_facts: false\n  tasks:\n    - copy: content="a\\nB\\n" dest=/srv/diff.txt\n` });
     const r = await tsible(['play', pb, ...inv(), '--check', '--diff']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/--- before: \/srv\/diff.txt\n\+\+\+ after: \/srv\/diff.txt\n@@ -1,2 \+1,2 @@\n a\n-b\n\+B/);
+    expect(r.stdout).toMatch(/--- before: \/srv\/diff.txt.*\n\+\+\+ after: .*\n@@ -1,2 \+1,2 @@\n a\n-b\n\+B\n/);
     expect((await lab.exec('p3', 'cat /srv/diff.txt')).stdout).toBe('a\nb\n');
   });
 

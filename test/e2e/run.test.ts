@@ -37,7 +37,7 @@ describe('tsible run', () => {
 
   it('selects hosts with patterns and node sets', async () => {
     const r = await tsible(['run', '-a', 'node[2-3,5]', '-i', inv, 'hostname']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n').sort()).toEqual(['node2: node2', 'node3: node3', 'node5: node5']);
     const ex = await tsible(['run', '-a', 'nodes:!node4', '-i', inv, 'hostname']);
     expect(ex.stdout.trim().split('\n').sort()).toEqual(['node2: node2', 'node3: node3', 'node5: node5']);

@@ -20,7 +20,7 @@ export interface Scenario {
   /** the play's task list, YAML, indented for `tasks:` (4 spaces) */
   tasks: string;
   /** extra files next to the playbook (templates/x.j2, files/y) */
-  files?: Record<string, string>;
+  files?: Record<string, string | Buffer>;
   vars?: string;
   /** shell whose output captures the state the tasks manage; must not change in check mode */
   snapshot: string;

@@ -33,10 +33,10 @@ export function systemContext(o: SystemContextOptions = {}): ModuleContext {
 type AnyModule = ModuleDefinition<any, any>;
 
 /** Validates like the loader, runs check(), then plans with the given (parsed) facts. */
-export async function planRow(module: AnyModule, rawArgs: Record<string, unknown>, facts: Record<string, unknown>, o: SystemContextOptions = {}): Promise<Plan> {
+export async function planRow(module: AnyModule, rawArgs: Record<string, unknown>, facts: object, o: SystemContextOptions = {}): Promise<Plan> {
   const args = validateArgs(module.args, rawArgs);
   module.check?.(args);
-  return module.plan(args, facts, systemContext(o));
+  return module.plan(args, facts as Record<string, unknown>, systemContext(o));
 }
 
 /** The fact requests for some arguments: key → {name, args, command text}. */
@@ -119,7 +119,7 @@ export function assertShellSyntax(text: string, what: string): void {
 /** Every fact command and every exec command of the rows parses in sh -n; returns how many were checked. */
 export async function checkRowsShellSyntax(
   module: AnyModule,
-  rows: readonly { args: Record<string, unknown>; facts: Record<string, unknown>; ctx?: SystemContextOptions; expect: SysExpect }[],
+  rows: readonly { args: Record<string, unknown>; facts: object; ctx?: SystemContextOptions; expect: SysExpect }[],
 ): Promise<number> {
   let n = 0;
   for (const row of rows) {

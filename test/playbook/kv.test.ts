@@ -10,6 +10,8 @@ describe('parseKv', () => {
     ['msg={{ a | default("b c") }}', undefined, { msg: '{{ a | default("b c") }}' }, ''],
     ['ls -l /tmp chdir=/var creates=/x', ['chdir', 'creates'], { chdir: '/var', creates: '/x' }, 'ls -l /tmp'],
     ['echo a=b', ['chdir'], {}, 'echo a=b'],
+    ['content="a\\nB\\n" dest=/f', undefined, { content: 'a\nB\n', dest: '/f' }, ''],
+    ['msg="say \\"hi\\""', undefined, { msg: 'say "hi"' }, ''],
   ])('%s', (text, raw, params, rawParams) => {
     expect(parseKv(text, raw)).toEqual({ params, rawParams });
   });

@@ -1,0 +1,254 @@
+/**
+ * The system modules on real hosts, each held to the three-run contract:
+ * check mode predicts and changes nothing, the first run changes exactly
+ * that, the second run changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLab, type Lab } from '../../src/lab/lab.js';
+import { checkScenario, playJson, writePlaybook, type Scenario } from './scenario.js';
+
+let lab: Lab;
+const HOST = 'sys1';
+
+beforeAll(async () => {
+  lab = await startLab({ name: `sys-${process.pid}`, hosts: [HOST, 'sys2'], dir: mkdtempSync(join(tmpdir(), 'tsible-sys-')) });
+});
+afterAll(async () => {
+  await lab?.dispose();
+});
+
+const D = (name: string) => `/srv/e2e/${name}`;
+
+// A controller-side archive for unarchive (what the thesis does with the MOSIX tarball).
+function tarball(): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'tgz-'));
+  mkdirSync(join(dir, 'mosix-4.4.0'));
+  writeFileSync(join(dir, 'mosix-4.4.0/mosix.install'), '#!/bin/sh\necho installing\n', { mode: 0o755 });
+  writeFileSync(join(dir, 'mosix-4.4.0/README'), 'MOSIX\n');
+  execFileSync('tar', ['-C', dir, '-czf', join(dir, 'mosix.tgz'), 'mosix-4.4.0']);
+  return readFileSync(join(dir, 'mosix.tgz'));
+}
+
+const getUrlContent = 'condor package index\n';
+
+const scenarios: Scenario[] = [
+  {
+    name: 'apt',
+    tasks: `    - name: install
+      apt:
+        name: [tree]
+        state: present
+`,
+    setup: 'apt-get -y -q remove tree >/dev/null 2>&1 || true',
+    snapshot: "dpkg-query -W -f='${Status}\\n' tree 2>/dev/null || echo absent",
+    expectAfter: 'install ok installed\n',
+  },
+  {
+    name: 'debconf',
+    tasks: `    - name: NIS domain before nis is installed
+      debconf:
+        name: nis
+        question: nis/domain
+        vtype: string
+        value: cluster
+`,
+    snapshot: 'debconf-get-selections 2>/dev/null | grep nis/domain || debconf-show nis 2>/dev/null || true',
+    expectAfter: /cluster/,
+  },
+  {
+    name: 'service',
+    // The unit file comes from an earlier task: in check mode the service task must say "would change", not fail.
+    tasks: `    - name: unit file
+      systemd_unit:
+        name: tsible-e2e.service
+        content: |
+          [Unit]
+          Description=tsible e2e service
+          [Service]
+          ExecStart=/bin/sleep infinity
+          [Install]
+          WantedBy=multi-user.target
+    - name: running and enabled
+      service:
+        name: tsible-e2e
+        state: started
+        enabled: true
+`,
+    snapshot: 'systemctl is-active tsible-e2e 2>&1; systemctl is-enabled tsible-e2e 2>&1; ls /etc/systemd/system/tsible-e2e.service 2>&1 || true',
+    expectAfter: 'active\nenabled\n/etc/systemd/system/tsible-e2e.service\n',
+  },
+  {
+    name: 'users',
+    tasks: `    - name: group
+      group: name=cluster gid=2000
+    - name: user with home under /nfs (thesis)
+      user:
+        name: jordi
+        shell: /bin/bash
+        home: /nfs/jordi
+        create_home: true
+        groups: [cluster]
+    - name: key
+      authorized_key:
+        user: jordi
+        key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0G0G7GZ8o9yXbqgM0hZB8H7jv2W9P4F9b1r1Yv6Tn5 jordi@cluster1"
+`,
+    snapshot: 'getent group cluster; getent passwd jordi; id -Gn jordi 2>&1; cat /nfs/jordi/.ssh/authorized_keys 2>&1; stat -c "%a %U" /nfs/jordi/.ssh 2>&1 || true',
+    expectAfter: /cluster:x:2000:[\s\S]*jordi:x:\d+:\d+::\/nfs\/jordi:\/bin\/bash\njordi cluster\nssh-ed25519 AAAA\S+ jordi@cluster1\n700 jordi/,
+  },
+  {
+    name: 'sysctl',
+    tasks: `    - name: forward packets (thesis 4.3.2)
+      sysctl:
+        name: net.ipv4.ip_forward
+        value: '1'
+        sysctl_file: /etc/sysctl.d/99-tsible.conf
+        sysctl_set: true
+`,
+    setup: 'sysctl -w net.ipv4.ip_forward=0 >/dev/null',
+    snapshot: 'sysctl -n net.ipv4.ip_forward; cat /etc/sysctl.d/99-tsible.conf 2>/dev/null || true',
+    expectAfter: '1\nnet.ipv4.ip_forward=1\n',
+  },
+  {
+    name: 'iptables',
+    tasks: `    - name: NAT for the internal network (thesis)
+      iptables:
+        table: nat
+        chain: POSTROUTING
+        out_interface: eth0
+        jump: MASQUERADE
+    - name: forward policy
+      iptables:
+        chain: FORWARD
+        policy: DROP
+    - name: keep the rules across reboots
+      iptables_state:
+        state: saved
+        path: /etc/iptables/rules.v4
+`,
+    snapshot: 'iptables -t nat -S POSTROUTING; iptables -S FORWARD | head -1; grep -c MASQUERADE /etc/iptables/rules.v4 2>/dev/null || echo no-file',
+    expectAfter: /-A POSTROUTING -o eth0 -j MASQUERADE\n-P FORWARD DROP\n1\n/,
+  },
+  {
+    name: 'mount',
+    setup: `mkdir -p ${D('mount')}/home ${D('mount')}/nfs && touch ${D('mount')}/home/marker && touch ${D('mount')}/fstab`,
+    tasks: `    - name: bind /home to /nfs (thesis 4.2)
+      mount:
+        path: ${D('mount')}/nfs
+        src: ${D('mount')}/home
+        fstype: none
+        opts: bind
+        state: mounted
+        fstab: ${D('mount')}/fstab
+`,
+    snapshot: `cat ${D('mount')}/fstab; ls ${D('mount')}/nfs`,
+    expectAfter: `${D('mount')}/home ${D('mount')}/nfs none bind 0 0\nmarker\n`,
+  },
+  {
+    name: 'disks',
+    // The thesis clones a partition table: sfdisk -d on the master, then apply it on every node.
+    setup: [
+      `cd ${D('disks')}`,
+      'truncate -s 1G master.img node.img swap.img',
+      "printf 'label: dos\\n,512M,83\\n,256M,83\\n,,82\\n' | sfdisk -q master.img",
+      'sfdisk -d master.img > sda.out',
+    ].join(' && '),
+    tasks: `    - name: clone the layout
+      sfdisk:
+        device: ${D('disks')}/node.img
+        dump_remote: ${D('disks')}/sda.out
+    - name: filesystem
+      filesystem: dev=${D('disks')}/master.img fstype=ext4 force=yes
+      when: false
+    - name: swap signature
+      filesystem: dev=${D('disks')}/swap.img fstype=swap
+`,
+    changing: ['clone the layout', 'swap signature'],
+    snapshot: `cd ${D('disks')} && sfdisk -d node.img 2>/dev/null | grep -v -e label-id -e '^device' ; blkid -o value -s TYPE swap.img || true`,
+    expectAfter: /node\.img1 : start=\s*2048, size=\s*1048576, type=83\nnode\.img2 : start=\s*1050624, size=\s*524288, type=83\nnode\.img3 : start=\s*1574912, size=\s*523264, type=82\nswap\n/,
+  },
+  {
+    name: 'grub',
+    setup: 'cp /usr/share/grub/default/grub /etc/default/grub && mkdir -p /etc/grub.d && for s in 10_linux 20_memtest86+ 30_os-prober; do printf "#!/bin/sh\\n" > /etc/grub.d/$s; chmod +x /etc/grub.d/$s; done && printf "#!/bin/sh\\nexec tail -n +3 \\$0\\n" > /etc/grub.d/40_custom',
+    tasks: `    - name: boot only the custom entry (thesis 4.3.2)
+      grub:
+        defaults:
+          GRUB_TIMEOUT: 5
+          GRUB_DEFAULT: Ubuntu-Part1
+        custom_entries:
+          - title: Ubuntu-Part1
+            content: |
+              set root=(hd0,1)
+              linux /vmlinuz root=/dev/sda1 ro quiet
+              initrd /initrd.img
+        scripts:
+          10_linux: disabled
+          20_memtest86+: disabled
+          30_os-prober: disabled
+`,
+    snapshot: 'grep -E "^GRUB_(TIMEOUT|DEFAULT)=" /etc/default/grub; cat /etc/grub.d/40_custom; stat -c "%a %n" /etc/grub.d/10_linux /etc/grub.d/20_memtest86+ /etc/grub.d/30_os-prober',
+    expectAfter: /GRUB_DEFAULT="?Ubuntu-Part1"?\nGRUB_TIMEOUT="?5"?\n[\s\S]*menuentry "Ubuntu-Part1" \{[\s\S]*644 \/etc\/grub.d\/10_linux\n644 \/etc\/grub.d\/20_memtest86\+\n644 \/etc\/grub.d\/30_os-prober/,
+  },
+  {
+    name: 'unarchive',
+    files: { 'files/mosix.tgz': tarball() },
+    tasks: `    - name: unpack MOSIX (thesis 4.6.2)
+      unarchive:
+        src: mosix.tgz
+        dest: ${D('unarchive')}
+`,
+    snapshot: `cd ${D('unarchive')} && find . -printf '%p %m\\n' | sort`,
+    expectAfter: '. 755\n./mosix-4.4.0 755\n./mosix-4.4.0/README 644\n./mosix-4.4.0/mosix.install 755\n',
+  },
+  {
+    name: 'get_url',
+    setup: `printf '${getUrlContent.replace('\n', '\\n')}' > ${D('get_url')}/index.src`,
+    tasks: `    - name: download with a checksum
+      get_url:
+        url: file://${D('get_url')}/index.src
+        dest: ${D('get_url')}/index
+        checksum: sha256:${createHash('sha256').update(getUrlContent).digest('hex')}
+        mode: '0644'
+`,
+    snapshot: `cat ${D('get_url')}/index 2>/dev/null; ls ${D('get_url')}`,
+    expectAfter: `${getUrlContent}index\nindex.src\n`,
+  },
+  {
+    name: 'hostname',
+    tasks: `    - name: name the node
+      hostname: name=cluster7
+`,
+    snapshot: 'hostname; cat /etc/hostname',
+    expectAfter: 'cluster7\ncluster7\n',
+  },
+];
+
+describe('system modules on a lab host', () => {
+  for (const s of scenarios) {
+    it(s.name, async () => {
+      await checkScenario(lab, HOST, s);
+    });
+  }
+
+  it('reboot waits for the host to come back, and check mode does not reboot', async () => {
+    const boot = () => lab.exec('sys2', 'stat -c %Z /proc/1').then((r) => r.stdout.trim());
+    const before = await boot();
+    const pb = writePlaybook(
+      { name: 'reboot', tasks: '    - name: reboot\n      reboot: reboot_timeout=120\n    - name: after\n      command: echo back\n', snapshot: 'true' },
+      'sys2',
+    );
+    const check = await playJson([pb, '-i', lab.inventoryPath, '--check']);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.results.find((r) => r.task === 'reboot')?.status).toBe('changed');
+    expect(await boot()).toBe(before);
+    const real = await playJson([pb, '-i', lab.inventoryPath]);
+    expect(real.code, JSON.stringify(real.results) + real.stderr).toBe(0);
+    expect(real.results.map((r) => `${r.task}:${r.status}`)).toEqual(['reboot:changed', 'after:changed']);
+    expect(await boot()).not.toBe(before);
+  });
+});
