@@ -3,13 +3,13 @@ import { Command, Option } from 'commander';
 import { ConnectionManager } from '../connection/manager.js';
 import { runAdhoc } from '../executor/adhoc.js';
 import { becomeFor, connectionSpecFor, knownHostsFileFor, renderedConnectionVars } from '../executor/connect.js';
-import { Templar, VarScope } from '../template/index.js';
 import { UsageError } from '../errors.js';
 import { EventBus, type RunEvent } from '../output/events.js';
 import { attachAdhocText } from '../output/adhoc-text.js';
 import { attachJsonOutput } from '../output/json.js';
 import { makeStyle } from '../output/style.js';
 import { promptSecret } from '../util/prompt.js';
+import type { Inventory } from '../inventory/index.js';
 import { addConnectionOptions, addInventoryOption, inventoryFrom, positiveInt, type ConnectionCliOptions } from './common.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
@@ -100,18 +100,7 @@ async function runCommand(commandArg: string | undefined, opts: RunOptions): Pro
   };
   process.once('SIGINT', onSigint);
   try {
-    const templar = new Templar();
-    const varsCache = new Map<string, Record<string, unknown>>();
-    const varsOf = (h: string) => {
-      let v = varsCache.get(h);
-      if (!v) {
-        const raw = inventory.hostVars(h);
-        const scope = new VarScope([{ values: raw, kind: 'source' }, { values: { inventory_hostname: h }, kind: 'data' }], { templar });
-        v = renderedConnectionVars(raw, (k) => scope.get(k));
-        varsCache.set(h, v);
-      }
-      return v;
-    };
+    const varsOf = await connectionVarsResolver(inventory, hosts);
     const summary = await runAdhoc({
       pattern: opts.hosts,
       hosts,
@@ -133,4 +122,29 @@ async function runCommand(commandArg: string | undefined, opts: RunOptions): Pro
     process.removeListener('SIGINT', onSigint);
     await manager.closeAll();
   }
+}
+
+const isConnectionVar = (k: string) => /^(ansible|tsible)_/.test(k);
+
+/**
+ * Connection variables per host, templated when they are templates
+ * (`ansible_host: "{{ internal_ip }}"`). The templating engine is loaded only
+ * when some host needs it: it is most of the start-up time of a small run.
+ */
+async function connectionVarsResolver(inventory: Inventory, hosts: readonly string[]): Promise<(host: string) => Record<string, unknown>> {
+  const templated = hosts.some((h) => Object.entries(inventory.hostVars(h)).some(([k, v]) => isConnectionVar(k) && typeof v === 'string' && /\{\{|\{%/.test(v)));
+  if (!templated) return (h) => inventory.hostVars(h);
+  const { Templar, VarScope } = await import('../template/index.js');
+  const templar = new Templar();
+  const cache = new Map<string, Record<string, unknown>>();
+  return (h) => {
+    let v = cache.get(h);
+    if (!v) {
+      const raw = inventory.hostVars(h);
+      const scope = new VarScope([{ values: raw, kind: 'source' }, { values: { inventory_hostname: h }, kind: 'data' }], { templar });
+      v = renderedConnectionVars(raw, (k) => scope.get(k));
+      cache.set(h, v);
+    }
+    return v;
+  };
 }

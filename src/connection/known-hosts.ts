@@ -64,19 +64,39 @@ function hashedMatches(field: string, name: string): boolean {
   return actual === expected;
 }
 
-/** Does a known_hosts host field (comma-separated patterns, or a hash) name `lookupName`? */
-export function hostFieldMatches(field: string, lookupName: string): boolean {
-  if (field.startsWith('|')) return hashedMatches(field, lookupName);
-  let matched = false;
-  for (const pattern of field.split(',')) {
+type Matcher = (name: string) => boolean;
+
+// Compiled once per distinct host field: a run checks every host against every line.
+const matchers = new Map<string, Matcher>();
+
+function compileField(field: string): Matcher {
+  if (field.startsWith('|')) return (name) => hashedMatches(field, name);
+  const patterns = field.split(',').map((pattern) => {
     const negated = pattern.startsWith('!');
     const p = negated ? pattern.slice(1) : pattern;
-    if (globToRegExp(p).test(lookupName)) {
-      if (negated) return false;
-      matched = true;
+    const test: Matcher = /[*?]/.test(p) ? ((re) => (n: string) => re.test(n))(globToRegExp(p)) : ((lower) => (n: string) => n.toLowerCase() === lower)(p.toLowerCase());
+    return { negated, test };
+  });
+  return (name) => {
+    let matched = false;
+    for (const { negated, test } of patterns) {
+      if (test(name)) {
+        if (negated) return false;
+        matched = true;
+      }
     }
+    return matched;
+  };
+}
+
+/** Does a known_hosts host field (comma-separated patterns, or a hash) name `lookupName`? */
+export function hostFieldMatches(field: string, lookupName: string): boolean {
+  let m = matchers.get(field);
+  if (!m) {
+    m = compileField(field);
+    matchers.set(field, m);
   }
-  return matched;
+  return m(lookupName);
 }
 
 /** The SSH wire-format key type inside a public key blob (`ssh-ed25519`, `ssh-rsa`, ...). */
@@ -132,20 +152,24 @@ export function knownKeyTypes(entries: readonly KnownHostEntry[], lookupNames: r
  */
 export class KnownHostsFile {
   private entries: KnownHostEntry[] | undefined;
+  private loading: Promise<KnownHostEntry[]> | undefined;
   private writes: Promise<void> = Promise.resolve();
 
   constructor(readonly path: string) {}
 
-  async load(): Promise<KnownHostEntry[]> {
-    if (this.entries) return this.entries;
-    let text = '';
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    this.entries = parseKnownHosts(text);
-    return this.entries;
+  /** Reads the file once, however many connections ask at the same time. */
+  load(): Promise<KnownHostEntry[]> {
+    this.loading ??= (async () => {
+      let text = '';
+      try {
+        text = await readFile(this.path, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      this.entries = parseKnownHosts(text);
+      return this.entries;
+    })();
+    return this.loading;
   }
 
   /** Loaded entries; call `load()` first. */

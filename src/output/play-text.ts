@@ -116,9 +116,13 @@ export function attachPlayText(bus: EventBus<PlayEvent>, opts: PlayTextOptions):
         const pad = Math.max(26, ...names.map((n) => n.length + 1));
         for (const [host, s] of Object.entries(e.stats)) {
           const color = s.unreachable || s.failed ? style.red : s.changed ? style.yellow : style.green;
-          const field = (label: string, n: number, c: (x: string) => string) => (n ? c(`${label}=${n}`) : `${label}=${n}`).padEnd(label.length + 4 + (n ? 0 : 0));
+          // Pad the plain text, then color it, so columns line up with and without colors.
+          const field = (label: string, n: number, c: (x: string) => string, width: number) => {
+            const text = `${label}=${n}`.padEnd(width);
+            return n ? c(text) : text;
+          };
           out(
-            `${color(host.padEnd(pad))}: ${field('ok', s.ok, style.green)} ${field('changed', s.changed, style.yellow)} ${field('unreachable', s.unreachable, style.red)} ${field('failed', s.failed, style.red)} ${field('skipped', s.skipped, style.cyan)} ${field('rescued', s.rescued, style.green)} ${field('ignored', s.ignored, style.magenta)}\n`,
+            `${color(host.padEnd(pad))}: ${field('ok', s.ok, style.green, 5)} ${field('changed', s.changed, style.yellow, 10)} ${field('unreachable', s.unreachable, style.red, 14)} ${field('failed', s.failed, style.red, 9)} ${field('skipped', s.skipped, style.cyan, 10)} ${field('rescued', s.rescued, style.green, 10)} ${field('ignored', s.ignored, style.magenta, 10)}`.trimEnd() + '\n',
           );
         }
         out(style.gray(`\nfinished in ${(e.durationMs / 1000).toFixed(2)} s\n`));

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { playJson } from './scenario.js';
-import { tsible } from './cli.js';
+import { tsible, ROOT } from './cli.js';
+import { spawn } from 'node:child_process';
 
 let lab: Lab;
 const HOSTS = ['p1', 'p2', 'p3'];
@@ -185,5 +186,21 @@ describe('tsible play', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/'nope' is undefined/);
     expect(r.stdout).toMatch(/site\.yml:5/);
+  });
+
+  it('Ctrl-C stops cleanly: running tasks finish, no new ones start, the recap prints, exit 99', async () => {
+    const pb = project({ 'site.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: slow\n      command: sleep 3\n    - name: never\n      command: touch /srv/never\n` });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/tsible.js'), 'play', pb, ...inv()], { env: { ...process.env, NO_COLOR: '1', TSIBLE_NO_LIVE: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(99);
+    expect(out).toMatch(/TASK \[slow\]/);
+    expect(out).not.toMatch(/TASK \[never\]/);
+    expect(out).toMatch(/PLAY RECAP/);
+    for (const h of HOSTS) expect((await lab.exec(h, 'test -e /srv/never && echo yes || echo no')).stdout).toBe('no\n');
   });
 });
