@@ -57,7 +57,7 @@ function playbook() {
   add('shell creates', '      shell: echo ready > /srv/bench/ready creates=/srv/bench/ready');
   add('link', '      file: src=/srv/bench/hosts dest=/srv/bench/hosts.link state=link');
   if (WITH_SYSTEM) {
-    add('apt present', '      apt: name=[openssh-server,procps,iproute2] state=present');
+    add('apt present', '      apt: name=openssh-server,procps,iproute2 state=present');
     add('service started', '      service: name=ssh state=started enabled=yes');
   } else {
     add('copy 2', '      copy: content="x\\n" dest=/srv/bench/x mode=0644');

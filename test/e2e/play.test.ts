@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { playJson } from './scenario.js';
 import { tsible, ROOT } from './cli.js';
+import { encryptVault, formatVaultYaml } from '../../src/vault/format.js';
 import { spawn } from 'node:child_process';
 
 let lab: Lab;
@@ -202,5 +203,21 @@ describe('tsible play', () => {
     expect(out).not.toMatch(/TASK \[never\]/);
     expect(out).toMatch(/PLAY RECAP/);
     for (const h of HOSTS) expect((await lab.exec(h, 'test -e /srv/never && echo yes || echo no')).stdout).toBe('no\n');
+  });
+
+  it('vault values and no_log results never reach any output', async () => {
+    const secret = 's3cr3t-db-pa55';
+    const envelope = encryptVault(secret, { id: 'default', password: Buffer.from('vaultpw') });
+    const dir = mkdtempSync(join(tmpdir(), 'vault-'));
+    writeFileSync(join(dir, 'pw'), 'vaultpw\n');
+    const pb = project({
+      'site.yml': `- hosts: p1\n  gather_facts: false\n  vars:\n${formatVaultYaml(envelope, 'db_password').replace(/^/gm, '    ')}\n  tasks:\n    - name: uses the secret\n      copy: content="{{ db_password }}" dest=/srv/db.pw mode=0600\n    - name: shows it\n      debug: msg="password is {{ db_password }}"\n    - name: hidden\n      command: echo {{ db_password }}\n      no_log: true\n`,
+    });
+    for (const extra of [['--output', 'json'], ['-vvv'], ['--diff']]) {
+      const r = await tsible(['play', pb, ...inv(), '--vault-password-file', join(dir, 'pw'), ...extra]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain(secret);
+    }
+    expect((await lab.exec('p1', 'cat /srv/db.pw')).stdout).toBe(secret);
   });
 });
