@@ -2,7 +2,7 @@
  * What a lab writes for its users: the inventory, known_hosts and its state
  * file. Pure functions, so they are tested without Docker.
  */
-import { stringify } from 'yaml';
+import { yamlLibrary } from '../util/yaml-library.js';
 import { UsageError } from '../errors.js';
 
 export interface LabGroup {
@@ -88,7 +88,7 @@ export function renderInventory(hosts: readonly LabHostEntry[], groups: Record<s
     children[name] = group;
   }
   if (Object.keys(children).length > 0) all.children = children;
-  return `# Written by tsible lab; removed by \`tsible lab down\`.\n${stringify({ all })}`;
+  return `# Written by tsible lab; removed by \`tsible lab down\`.\n${yamlLibrary().stringify({ all })}`;
 }
 
 /** Each key under the address and under the inventory name: a ProxyJump inside the lab network reaches hosts by name. */

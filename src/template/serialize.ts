@@ -4,7 +4,7 @@
  * keys sorted where Ansible sorts them. Rendered config files are compared
  * byte for byte with what is on the host, so the format matters.
  */
-import { parseAllDocuments, stringify } from 'yaml';
+import { yamlLibrary } from '../util/yaml-library.js';
 import { UnsafeText, VaultedText } from '../util/markers.js';
 import { TemplateError } from './errors.js';
 import { isDict, typeName, unwrap } from './python.js';
@@ -104,7 +104,7 @@ const scalarOptions = {
 function yamlScalar(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'number') return jsonNumber(v).replace(/^(-?\d+)e/, '$1.0e').replace(/^NaN$/, '.nan').replace(/^(-?)Infinity$/, '$1.inf');
-  return stringify(v, scalarOptions).trimEnd();
+  return yamlLibrary().stringify(v, scalarOptions).trimEnd();
 }
 
 function isCollection(v: unknown): v is unknown[] | Record<string, unknown> {
@@ -126,7 +126,7 @@ function yamlLines(v: unknown, col: number, o: Required<YamlOptions>): string[] 
     if (!isCollection(x)) return yamlScalar(x);
     if (isEmpty(x)) return Array.isArray(x) ? '[]' : '{}';
     if (o.flowLeaves && (Array.isArray(x) ? x : Object.values(x)).every((y) => !isCollection(y))) {
-      return stringify(x, { ...scalarOptions, collectionStyle: 'flow', sortMapEntries: o.sortKeys }).trimEnd();
+      return yamlLibrary().stringify(x, { ...scalarOptions, collectionStyle: 'flow', sortMapEntries: o.sortKeys }).trimEnd();
     }
     return undefined;
   };
@@ -164,13 +164,13 @@ export function toYaml(value: unknown, opts: YamlOptions = {}): string {
   if (!isCollection(data)) return `${yamlScalar(data)}\n...\n`;
   if (isEmpty(data)) return Array.isArray(data) ? '[]\n' : '{}\n';
   if (o.flowLeaves && (Array.isArray(data) ? data : Object.values(data)).every((y) => !isCollection(y))) {
-    return `${stringify(data, { ...scalarOptions, collectionStyle: 'flow', sortMapEntries: o.sortKeys }).trimEnd()}\n`;
+    return `${yamlLibrary().stringify(data, { ...scalarOptions, collectionStyle: 'flow', sortMapEntries: o.sortKeys }).trimEnd()}\n`;
   }
   return `${yamlLines(data, 0, o).join('\n')}\n`;
 }
 
 export function fromYaml(text: string, all = false): unknown {
-  const docs = parseAllDocuments(text, { version: '1.1', merge: true });
+  const docs = yamlLibrary().parseAllDocuments(text, { version: '1.1', merge: true });
   const list = Array.isArray(docs) ? docs : [docs];
   for (const d of list) {
     const e = d.errors[0];

@@ -4,19 +4,8 @@
  * understood. Every mapping and sequence remembers where each of its entries
  * was written, so later stages can point at `file:line:col`.
  */
-import {
-  Alias,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  parseAllDocuments,
-  type Document,
-  type Node,
-  type Pair,
-  LineCounter,
-  type ScalarTag,
-} from 'yaml';
+import type { Alias, Document, Node, Pair, ScalarTag } from 'yaml';
+import { yamlLibrary } from './yaml-library.js';
 import { ParseError, locationAt, type SourceLocation } from '../errors.js';
 import { UnsafeText, VaultedText } from './markers.js';
 
@@ -72,8 +61,8 @@ const OPTIONS = { version: '1.1' as const, merge: true, uniqueKeys: true, pretty
 
 /** Parses every document in `text`. Throws ParseError with file:line:col. */
 export function loadYamlDocuments(file: string, text: string): unknown[] {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, {
+  const lineCounter = new (yamlLibrary().LineCounter)();
+  const docs = yamlLibrary().parseAllDocuments(text, {
     ...OPTIONS,
     lineCounter,
     customTags: [unsafeTag, vaultTag(file)],
@@ -134,15 +123,15 @@ class Converter {
   }
 
   private node(node: Node | Alias): unknown {
-    if (isAlias(node)) {
+    if (yamlLibrary().isAlias(node)) {
       const target = node.resolve(this.doc);
       if (!target) throw new ParseError(`unknown alias *${node.source}`, { location: this.loc(node) });
       return this.node(target as Node);
     }
-    if (isScalar(node)) {
+    if (yamlLibrary().isScalar(node)) {
       return node.value;
     }
-    if (isSeq(node)) {
+    if (yamlLibrary().isSeq(node)) {
       const out: unknown[] = [];
       const info = new Map<number, EntryInfo>();
       node.items.forEach((item, i) => {
@@ -150,7 +139,7 @@ class Converter {
         info.set(i, {
           keyLocation: loc,
           valueLocation: loc,
-          source: isScalar(item) ? (item.source as string | undefined) : undefined,
+          source: yamlLibrary().isScalar(item) ? (item.source as string | undefined) : undefined,
         });
         out.push(item == null ? null : this.node(item as Node));
       });
@@ -158,7 +147,7 @@ class Converter {
       containerLocations.set(out, this.loc(node));
       return out;
     }
-    if (isMap(node)) {
+    if (yamlLibrary().isMap(node)) {
       const out: Record<string, unknown> = {};
       const info = new Map<string, EntryInfo>();
       const explicit = new Set<string>();
@@ -175,12 +164,12 @@ class Converter {
         info.set(key, {
           keyLocation: this.loc(pair.key as Node),
           valueLocation: this.loc((pair.value as Node) ?? (pair.key as Node)),
-          source: isScalar(pair.value) ? (pair.value.source as string | undefined) : undefined,
+          source: yamlLibrary().isScalar(pair.value) ? (pair.value.source as string | undefined) : undefined,
         });
       }
       // Merge keys never override keys written in the mapping itself; earlier merges win over later ones.
       for (const pair of merges) {
-        const sources = isSeq(pair.value) ? (pair.value.items as Node[]) : [pair.value as Node];
+        const sources = yamlLibrary().isSeq(pair.value) ? (pair.value.items as Node[]) : [pair.value as Node];
         for (const src of sources) {
           const merged = this.node(src);
           if (merged === null || typeof merged !== 'object' || Array.isArray(merged)) {
@@ -207,7 +196,7 @@ class Converter {
 
 function isMergeKey(pair: Pair): boolean {
   const k = pair.key as unknown;
-  if (isScalar(k)) {
+  if (yamlLibrary().isScalar(k)) {
     const v = (k as { value: unknown; source?: string }).value;
     return v === '<<' || (typeof v === 'symbol' && String(v).includes('<<')) || (k as { source?: string }).source === '<<';
   }
@@ -215,7 +204,7 @@ function isMergeKey(pair: Pair): boolean {
 }
 
 function keyString(key: unknown): string {
-  if (isScalar(key)) {
+  if (yamlLibrary().isScalar(key)) {
     const v = key.value;
     if (v instanceof UnsafeText) return v.value;
     return String(v);
