@@ -234,6 +234,104 @@ describe('system modules on a lab host', () => {
     });
   }
 
+  // The thesis's node cloning (4.3.2) on a loop-attached image instead of /dev/sda:
+  // clone the partition table, make filesystems, mount the root partition, copy the
+  // system into it, then grub-install inside a chroot and generate grub.cfg.
+  it('clones a disk: sfdisk, filesystem, mount and grub-install on a loop-attached image', async () => {
+    const dir = '/srv/e2e/clone';
+    const root = '/mnt/clone-root';
+    const attach = await lab.exec(
+      HOST,
+      [
+        `set -e; mkdir -p ${dir} ${root}; cd ${dir}`,
+        'truncate -s 1G master.img node.img',
+        "printf 'label: dos\\n,600M,83\\n,200M,83\\n,,82\\n' | sfdisk -q master.img",
+        'sfdisk -d master.img > sda.out',
+        'losetup -f --show -P node.img',
+      ].join('\n'),
+    );
+    expect(attach.exitCode, attach.stderr).toBe(0);
+    const disk = attach.stdout.trim();
+    expect(disk).toMatch(/^\/dev\/loop\d+$/);
+    const part = (n: number) => `${disk}p${n}`;
+    try {
+      await checkScenario(lab, HOST, {
+        name: 'clone-table',
+        tasks: `    - name: clone the partition table
+      sfdisk:
+        device: ${disk}
+        dump_remote: ${dir}/sda.out
+`,
+        snapshot: `sfdisk -d ${disk} 2>/dev/null | grep -v -e label-id -e '^device' || echo no-table`,
+        expectAfter: /p1 : start=\s*2048, size=\s*1228800, type=83\n.*p2 : start=\s*1230848, size=\s*409600, type=83\n.*p3 : start=\s*1640448, size=\s*456704, type=82\n/,
+      });
+
+      // No udev in a container: make the partition nodes from sysfs, as udev would.
+      const nodes = await lab.exec(
+        HOST,
+        `set -e; d=$(basename ${disk}); for p in 1 2 3; do i=0; while [ ! -e /sys/block/$d/\${d}p$p/dev ] && [ $i -lt 50 ]; do partx -u ${disk} 2>/dev/null || true; sleep 0.1; i=$((i+1)); done; [ -b ${disk}p$p ] || mknod ${disk}p$p b $(tr : ' ' < /sys/block/$d/\${d}p$p/dev); done`,
+      );
+      expect(nodes.exitCode, nodes.stderr).toBe(0);
+
+      await checkScenario(lab, HOST, {
+        name: 'clone-filesystems',
+        setup: `touch ${dir}/fstab`,
+        tasks: `    - name: root filesystem
+      filesystem: dev=${part(1)} fstype=ext4
+    - name: home filesystem
+      filesystem: dev=${part(2)} fstype=ext4
+    - name: swap signature
+      filesystem: dev=${part(3)} fstype=swap
+    - name: mount the root partition
+      mount:
+        path: ${root}
+        src: ${part(1)}
+        fstype: ext4
+        state: mounted
+        fstab: ${dir}/fstab
+`,
+        snapshot: `blkid -o value -s TYPE ${part(1)} ${part(2)} ${part(3)} || true; findmnt -n -o SOURCE ${root} || true; cat ${dir}/fstab`,
+        expectAfter: `ext4\next4\nswap\n${part(1)}\n${part(1)} ${root} ext4 defaults 0 0\n`,
+      });
+
+      // The clone itself (thesis: cp -ax / /mnt/sda1), then GRUB's defaults file, which
+      // Debian's grub-pc package would have installed.
+      const copy = await lab.exec(
+        HOST,
+        `set -e; tar -C / --one-file-system --exclude=./proc --exclude=./sys --exclude=./dev --exclude=./mnt --exclude=./srv -cf - . | tar -C ${root} -xf -; mkdir -p ${root}/proc ${root}/sys ${root}/dev; cp /usr/share/grub/default/grub ${root}/etc/default/grub`,
+      );
+      expect(copy.exitCode, copy.stderr).toBe(0);
+
+      await checkScenario(lab, HOST, {
+        name: 'clone-grub',
+        tasks: `    - name: boot loader of the clone
+      grub:
+        chroot: ${root}
+        install_device: ${disk}
+        defaults:
+          GRUB_TIMEOUT: 3
+        update: true
+`,
+        snapshot: `dd if=${disk} bs=512 count=1 2>/dev/null | grep -ac GRUB || true; grep ^GRUB_TIMEOUT= ${root}/etc/default/grub; ls ${root}/boot/grub/grub.cfg ${root}/boot/grub/i386-pc/core.img 2>&1 || true`,
+        expectAfter: `1\nGRUB_TIMEOUT=3\n${root}/boot/grub/grub.cfg\n${root}/boot/grub/i386-pc/core.img\n`,
+      });
+
+      // The boot sector ends with the MBR signature, and grub.cfg finds the clone's root by its UUID.
+      const verify = await lab.exec(
+        HOST,
+        `dd if=${disk} bs=1 skip=510 count=2 2>/dev/null | od -A n -t x1; blkid -o value -s UUID ${part(1)}; grep -m1 -o -- '--fs-uuid --set=root [0-9a-f-]*' ${root}/boot/grub/grub.cfg; grep -c 'set timeout=3' ${root}/boot/grub/grub.cfg; findmnt -n -o TARGET -R ${root} | wc -l`,
+      );
+      const [signature, uuid, search, timeouts, mounts] = verify.stdout.trim().split('\n').map((l) => l.trim());
+      expect(signature).toBe('55 aa');
+      expect(search).toBe(`--fs-uuid --set=root ${uuid}`);
+      expect(Number(timeouts)).toBeGreaterThan(0);
+      // The chroot's /dev, /dev/pts, /proc and /sys were unmounted after grub ran.
+      expect(mounts).toBe('1');
+    } finally {
+      await lab.exec(HOST, `umount -R ${root} 2>/dev/null; losetup -d ${disk}; rm -f ${disk}p1 ${disk}p2 ${disk}p3`);
+    }
+  });
+
   it('reboot waits for the host to come back, and check mode does not reboot', async () => {
     const boot = () => lab.exec('sys2', 'stat -c %Z /proc/1').then((r) => r.stdout.trim());
     const before = await boot();
