@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { startLab, type Lab } from '../../src/lab/lab.js';
-import { ROOT } from './cli.js';
+import { ROOT, tsible } from './cli.js';
 
 const run = promisify(execFile);
 const HOSTS = ['node1', 'node2', 'node3'];
@@ -168,5 +168,30 @@ describe('stopLab', () => {
     expect(existsSync(lab.dir)).toBe(false);
     // Disposing afterwards is harmless: everything is already gone.
     await lab.dispose();
+  });
+});
+
+describe('tsible lab up / down (the CLI a user runs)', () => {
+  it('starts the inventory hosts, lets tsible reach them by the written files, and removes everything', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'tsible-labcli-'));
+    const name = `labcli-${process.pid}`;
+    writeFileSync(join(cwd, 'hosts.ini'), '[master]\ncluster1\n\n[nodes]\ncluster[2:3]\n');
+    const up = await tsible(['lab', 'up', '-i', 'hosts.ini', '--name', name], { cwd });
+    try {
+      expect(up.code, up.stderr).toBe(0);
+      const inventory = join(cwd, '.tsible/lab/inventory.yml');
+      for (const file of ['inventory.yml', 'id_ed25519', 'known_hosts']) expect(existsSync(join(cwd, '.tsible/lab', file)), file).toBe(true);
+      // The written inventory alone is enough (it names its known_hosts: strict checking); names resolve between hosts.
+      const r = await tsible(['run', '-a', 'nodes', '-i', inventory, 'getent hosts cluster1 >/dev/null && hostname'], { cwd });
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(r.stdout.trim().split('\n').sort()).toEqual(['cluster2: cluster2', 'cluster3: cluster3']);
+    } finally {
+      const down = await tsible(['lab', 'down'], { cwd });
+      expect(down.code, down.stderr).toBe(0);
+    }
+    const { stdout: left } = await run('docker', ['ps', '-aq', '--filter', `label=tsible.lab=${name}`]);
+    expect(left.trim()).toBe('');
+    expect(existsSync(join(cwd, '.tsible/lab/inventory.yml'))).toBe(false);
+    expect(existsSync(join(cwd, '.tsible/lab/id_ed25519'))).toBe(false);
   });
 });
