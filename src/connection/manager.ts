@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import type { ParsedKey } from 'ssh2';
 import { TsibleError, UnreachableError, UsageError } from '../errors.js';
 import { KnownHostsFile } from './known-hosts.js';
 import { LocalConnection } from './local.js';
@@ -27,8 +28,8 @@ export interface ConnectionManagerOptions {
 
 interface KeyFile {
   path: string;
-  key: Buffer;
-  passphrase?: string;
+  /** parsed (and decrypted) once, however many hosts use it */
+  key: ParsedKey;
 }
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
@@ -176,7 +177,7 @@ export class ConnectionManager {
       throw new UsageError(`cannot read private key ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, { host });
     }
     const parsed = ssh2.utils.parseKey(key);
-    if (!(parsed instanceof Error)) return { path, key };
+    if (!(parsed instanceof Error)) return { path, key: parsed };
     if (!/encrypted|passphrase/i.test(parsed.message)) {
       throw new UsageError(`cannot parse private key ${path}: ${parsed.message}`, { host });
     }
@@ -187,7 +188,7 @@ export class ConnectionManager {
       const passphrase = await ask(path);
       const check = ssh2.utils.parseKey(key, passphrase);
       if (check instanceof Error) throw new TsibleError(`wrong passphrase for ${path}`, { host });
-      return { path, key, passphrase } as KeyFile;
+      return { path, key: check } as KeyFile;
     });
     this.passphrasePrompts = next.catch(() => undefined);
     return next;

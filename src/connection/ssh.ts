@@ -7,7 +7,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { ClientChannel, ConnectConfig } from 'ssh2';
+import type { ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { HostKeyError, UnreachableError } from '../errors.js';
 import type { ShellCommand } from '../util/shell.js';
@@ -31,8 +31,8 @@ export interface SshEndpoint {
 }
 
 export interface SshAuth {
-  /** Parsed-or-raw private keys, tried in order. */
-  privateKeys: { path: string; key: Buffer; passphrase?: string }[];
+  /** Private keys, parsed and decrypted once, tried in order. */
+  privateKeys: { path: string; key: ParsedKey }[];
   agentSocket?: string;
   password?: string;
 }
@@ -275,13 +275,13 @@ function channelHandle(channel: ClientChannel, connectionLost: () => Promise<str
 }
 
 type AuthStep =
-  | { type: 'publickey'; username: string; key: Buffer; passphrase?: string }
+  | { type: 'publickey'; username: string; key: ParsedKey }
   | { type: 'agent'; username: string; agent: string }
   | { type: 'password'; username: string; password: string };
 
 function buildAuthQueue(auth: SshAuth, username: string): AuthStep[] {
   const steps: AuthStep[] = [];
-  for (const k of auth.privateKeys) steps.push({ type: 'publickey', username, key: k.key, passphrase: k.passphrase });
+  for (const k of auth.privateKeys) steps.push({ type: 'publickey', username, key: k.key });
   if (auth.agentSocket) steps.push({ type: 'agent', username, agent: auth.agentSocket });
   if (auth.password !== undefined) steps.push({ type: 'password', username, password: auth.password });
   return steps;

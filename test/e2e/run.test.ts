@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { startLab, type Lab } from '../../src/lab/lab.js';
@@ -101,6 +102,45 @@ describe('tsible run', () => {
     const wrong = await tsible(['run', '-a', 'node2', '-i', inv, '-u', 'alice', '-b', '-K', 'id -un'], { input: 'wrong\n' });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/incorrect password/);
+  });
+
+  it('asks once for the passphrase of an encrypted key, and never shows it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsible-enc-'));
+    const key = join(dir, 'id_enc');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'key-pass-42', '-C', 'enc', '-f', key]);
+    const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+    for (const h of ['node3', 'node4']) await lab.exec(h, `echo '${pub}' >> /root/.ssh/authorized_keys`);
+    const r = await tsible(['run', '-a', 'node3:node4', '-i', inv, '--private-key', key, 'echo in'], { input: 'key-pass-42\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.endsWith(': in')).sort()).toEqual(['node3: in', 'node4: in']);
+    expect(r.stdout + r.stderr).not.toContain('key-pass-42');
+    const wrong = await tsible(['run', '-a', 'node3', '-i', inv, '--private-key', key, 'echo in'], { input: 'nope\n' });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain(`wrong passphrase for ${key}`);
+  });
+
+  it('authenticates through ssh-agent when no key file is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsible-agent-'));
+    const key = join(dir, 'id_agent');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'agent', '-f', key]);
+    await lab.exec('node5', `echo '${readFileSync(`${key}.pub`, 'utf8').trim()}' >> /root/.ssh/authorized_keys`);
+    const node5 = lab.hosts.find((h) => h.name === 'node5')!;
+    // An inventory without any key, and an empty home: the agent is the only way in.
+    writeFileSync(join(dir, 'hosts'), `node5 ansible_host=${node5.address} ansible_user=root tsible_known_hosts_file=${lab.knownHostsPath}\n`);
+    const socket = join(dir, 'agent.sock');
+    const agent = execFileSync('ssh-agent', ['-a', socket, '-s'], { encoding: 'utf8' });
+    const agentPid = /SSH_AGENT_PID=(\d+)/.exec(agent)![1]!;
+    try {
+      const env = { SSH_AUTH_SOCK: socket, HOME: dir };
+      const without = await tsible(['run', '-a', 'all', '-i', join(dir, 'hosts'), 'echo via-agent'], { env });
+      expect(without.code, 'no key in the agent yet').toBe(4);
+      execFileSync('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+      const r = await tsible(['run', '-a', 'all', '-i', join(dir, 'hosts'), 'echo via-agent'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('node5: via-agent');
+    } finally {
+      process.kill(Number(agentPid));
+    }
   });
 
   it('a host stopped mid-run is unreachable while the others finish', async () => {
