@@ -517,8 +517,11 @@ export class PlaybookRunner {
     }
     if (status === 'unreachable') {
       const ignore = truthyKeyword(this.o.templar, task.ignoreUnreachable ?? state.play.ignoreUnreachable);
-      if (ignore) run.stats.skipped++;
-      else {
+      // As Ansible counts it: the host stays in the play, and the result is ok and ignored.
+      if (ignore) {
+        run.stats.ok++;
+        run.stats.ignored++;
+      } else {
         run.unreachable = true;
         run.stats.unreachable++;
       }

@@ -211,7 +211,7 @@ function findAction(obj: Obj, ctx: Ctx, keywords: Set<string>): { key: string; n
       hint: 'add a module such as "command:", "copy:" or "debug:"',
     });
   }
-  const modules = candidates.filter((k) => findModule(k) || INCLUDE_ACTIONS.has(k) || k.endsWith('.' + 'include_tasks'));
+  const modules = candidates.filter((k) => findModule(k) || isIncludeAction(k));
   const unknown = candidates.filter((k) => !modules.includes(k));
   if (unknown.length > 0) {
     const k = unknown[0]!;
@@ -225,6 +225,11 @@ function findAction(obj: Obj, ctx: Ctx, keywords: Set<string>): { key: string; n
   }
   const key = modules[0]!;
   return { key, name: key, value: obj[key] };
+}
+
+/** include_tasks, import_role, ... also under their fully qualified names (ansible.builtin.include_role). */
+function isIncludeAction(name: string): boolean {
+  return INCLUDE_ACTIONS.has(name.replace(/^ansible\.(builtin|legacy)\./, ''));
 }
 
 function shortAction(name: string): string {

@@ -5,6 +5,7 @@
  * byte for byte with what is on the host, so the format matters.
  */
 import { yamlLibrary } from '../util/yaml-library.js';
+import { ansibleYamlTags } from '../util/yaml.js';
 import { UnsafeText, VaultedText } from '../util/markers.js';
 import { TemplateError } from './errors.js';
 import { isDict, typeName, unwrap } from './python.js';
@@ -170,7 +171,7 @@ export function toYaml(value: unknown, opts: YamlOptions = {}): string {
 }
 
 export function fromYaml(text: string, all = false): unknown {
-  const docs = yamlLibrary().parseAllDocuments(text, { version: '1.1', merge: true });
+  const docs = yamlLibrary().parseAllDocuments(text, { version: '1.1', merge: true, customTags: ansibleYamlTags() });
   const list = Array.isArray(docs) ? docs : [docs];
   for (const d of list) {
     const e = d.errors[0];

@@ -4,7 +4,7 @@
  * understood. Every mapping and sequence remembers where each of its entries
  * was written, so later stages can point at `file:line:col`.
  */
-import type { Alias, Document, Node, Pair, ScalarTag } from 'yaml';
+import type { Alias, Document, Node, Pair, ScalarTag, Tags } from 'yaml';
 import { yamlLibrary } from './yaml-library.js';
 import { ParseError, locationAt, type SourceLocation } from '../errors.js';
 import { UnsafeText, VaultedText } from './markers.js';
@@ -57,6 +57,32 @@ function vaultTag(file: string): ScalarTag {
   };
 }
 
+const FLOAT = 'tag:yaml.org,2002:float';
+
+/**
+ * Floats as PyYAML (so Ansible) resolves them: a dot is required, and an
+ * exponent needs its sign. The yaml library's YAML 1.1 floats also take `e1`
+ * (as NaN), `1e3` and a lone `.`, which would turn host names like `e1` into
+ * numbers. Infinity and NaN (`.inf`, `.nan`) keep the library's own tag.
+ */
+const pyyamlFloat: ScalarTag = {
+  identify: (value) => typeof value === 'number',
+  default: true,
+  tag: FLOAT,
+  test: /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?)$/,
+  resolve: (str: string) => parseFloat(str.replace(/_/g, '')),
+};
+
+function isLibraryFiniteFloat(tag: unknown): boolean {
+  const t = tag as ScalarTag;
+  return t.tag === FLOAT && t.test !== undefined && !/inf|nan/i.test(t.test.source);
+}
+
+/** The YAML 1.1 scalar tags Ansible's parser has, for yaml's `customTags` option. */
+export function ansibleYamlTags(extra: ScalarTag[] = []): (tags: Tags) => Tags {
+  return (tags) => [...tags.filter((t) => !isLibraryFiniteFloat(t)), pyyamlFloat, ...extra];
+}
+
 const OPTIONS = { version: '1.1' as const, merge: true, uniqueKeys: true, prettyErrors: false };
 
 /** Parses every document in `text`. Throws ParseError with file:line:col. */
@@ -65,7 +91,7 @@ export function loadYamlDocuments(file: string, text: string): unknown[] {
   const docs = yamlLibrary().parseAllDocuments(text, {
     ...OPTIONS,
     lineCounter,
-    customTags: [unsafeTag, vaultTag(file)],
+    customTags: ansibleYamlTags([unsafeTag, vaultTag(file)]),
   });
   const list = Array.isArray(docs) ? docs : [docs];
   for (const doc of list) {

@@ -13,6 +13,16 @@ describe('loadYaml reads YAML as Ansible does', () => {
     ['"0644"', '0644'],
     ['~', null],
     ['1.5', 1.5],
+    // Floats as PyYAML resolves them: host names like e1 stay strings.
+    ['e1', 'e1'],
+    ['1e3', '1e3'],
+    ['1.0e3', '1.0e3'],
+    ['1.0e+3', 1000],
+    ['.5', 0.5],
+    ['-2.', -2],
+    ['1_000.5', 1000.5],
+    ['.', '.'],
+    ['.inf', Infinity],
   ])('%s', (src, expected) => {
     expect(loadYaml('t.yml', `v: ${src}\n`)).toEqual({ v: expected });
   });
