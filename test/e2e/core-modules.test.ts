@@ -84,6 +84,46 @@ const scenarios: Scenario[] = [
     expectAfter: /\.\/home l 777 root:root \d+ \/srv\/e2e\/file\/nfs\/home/,
   },
   {
+    name: 'copy-backup',
+    // An existing config replaced: the old one is kept beside it, the new one validated first.
+    setup: `printf 'old\\n' > ${D('copy-backup')}/sshd.conf && useradd -M nisuser 2>/dev/null || true`,
+    tasks: `    - name: replace with backup
+      copy:
+        content: "Port 22\\n"
+        dest: ${D('copy-backup')}/sshd.conf
+        owner: nisuser
+        group: nisuser
+        mode: '0600'
+        backup: true
+        validate: grep -q '^Port ' %s
+`,
+    snapshot: `cd ${D('copy-backup')} && stat -c '%U:%G %a' sshd.conf && cat sshd.conf && cat sshd.conf.*~ 2>/dev/null; ls | wc -l`,
+    expectAfter: 'nisuser:nisuser 600\nPort 22\nold\n2\n',
+  },
+  {
+    name: 'file-more',
+    setup: `mkdir -p ${D('file-more')}/tree/a/b && touch ${D('file-more')}/tree/a/b/f ${D('file-more')}/orig`,
+    tasks: `    - name: hard link
+      file: src=${D('file-more')}/orig dest=${D('file-more')}/hard state=hard
+    - name: recurse
+      file: path=${D('file-more')}/tree state=directory mode=u=rwX,g=rX,o= recurse=true
+`,
+    snapshot: listing('file-more') + ` && stat -c %h ${D('file-more')}/orig`,
+    expectAfter: /\.\/tree\/a\/b\/f f 640[\s\S]*\n2\n$/,
+  },
+  {
+    name: 'shell-chdir',
+    tasks: `    - name: in a directory, with stdin
+      shell: cat > out.txt
+      args:
+        chdir: ${D('shell-chdir')}
+        stdin: from stdin
+        creates: out.txt
+`,
+    snapshot: `cat ${D('shell-chdir')}/out.txt 2>/dev/null || echo none`,
+    expectAfter: 'from stdin\n',
+  },
+  {
     name: 'template',
     files: {
       'templates/exports.j2': '# managed by tsible\n{% for n in nodes %}\n{{ export }} {{ n }}(rw,sync,no_subtree_check)\n{% endfor %}\n',
@@ -175,5 +215,19 @@ describe('core modules on a lab host', () => {
     const run = await playJson([pb, '-i', lab.inventoryPath]);
     expect(run.code).toBe(2);
     expect(run.results[0]).toMatchObject({ status: 'failed', msg: 'arithmetic is broken' });
+  });
+
+  it('a file that fails validation is never put in place, and no temp file is left behind', async () => {
+    await lab.exec(HOST, 'mkdir -p /srv/e2e/invalid && printf "good\\n" > /srv/e2e/invalid/haproxy.cfg');
+    const pb = writePlaybook(
+      { name: 'invalid', tasks: `    - name: broken config\n      copy:\n        content: "broken\\n"\n        dest: /srv/e2e/invalid/haproxy.cfg\n        validate: grep -q ^good %s\n`, snapshot: 'true' },
+      HOST,
+    );
+    const run = await playJson([pb, '-i', lab.inventoryPath]);
+    expect(run.code).toBe(2);
+    expect(run.results[0]).toMatchObject({ status: 'failed', host: HOST });
+    // The failure shows the validation command and its exit status.
+    expect((run.results[0] as unknown as { result: { stderr: string; rc: number } }).result).toMatchObject({ rc: 3, stderr: expect.stringContaining('validation failed: grep -q ^good') });
+    expect((await lab.exec(HOST, 'cat /srv/e2e/invalid/haproxy.cfg; ls -A /srv/e2e/invalid')).stdout).toBe('good\nhaproxy.cfg\n');
   });
 });
