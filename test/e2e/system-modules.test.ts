@@ -49,6 +49,91 @@ const scenarios: Scenario[] = [
     expectAfter: 'install ok installed\n',
   },
   {
+    name: 'apt-deb',
+    // A local .deb, like the thesis's HTCondor package: built on the host, installed by apt.
+    setup: [
+      `cd ${D('apt-deb')}`,
+      'dpkg -r tsible-demo >/dev/null 2>&1 || true',
+      'mkdir -p pkg/DEBIAN pkg/usr/share/tsible-demo',
+      "printf 'Package: tsible-demo\\nVersion: 1.0\\nArchitecture: all\\nMaintainer: tsible <t@example.org>\\nDescription: demo\\n' > pkg/DEBIAN/control",
+      'echo demo > pkg/usr/share/tsible-demo/README',
+      'dpkg-deb -b pkg tsible-demo_1.0_all.deb >/dev/null',
+    ].join(' && '),
+    tasks: `    - name: install the local package
+      apt:
+        deb: ${D('apt-deb')}/tsible-demo_1.0_all.deb
+`,
+    snapshot: "dpkg-query -W -f='${Status} ${Version}\\n' tsible-demo 2>/dev/null || echo absent",
+    expectAfter: 'install ok installed 1.0\n',
+  },
+  {
+    name: 'apt-purge',
+    setup: 'apt-get -y -q install tree >/dev/null 2>&1 && mkdir -p /etc/tree-e2e',
+    tasks: `    - name: remove and purge
+      apt:
+        name: tree
+        state: absent
+        purge: true
+        autoremove: true
+`,
+    snapshot: "dpkg-query -W -f='${Status}\\n' tree 2>/dev/null || echo absent",
+    expectAfter: /^(unknown ok not-installed|absent)\n$/,
+  },
+  {
+    name: 'apt-repository',
+    // No network here: the source and its key are written, the package lists are not refreshed.
+    setup: 'mkdir -p /etc/apt/keyrings && printf key > /etc/apt/keyrings/htcondor.asc',
+    tasks: `    - name: HTCondor repository (thesis 4.6.3)
+      apt_repository:
+        repo: deb [signed-by=/etc/apt/keyrings/htcondor.asc] http://research.cs.wisc.edu/htcondor/debian/23.x trixie main
+        filename: htcondor
+        update_cache: false
+    - name: the same in deb822 form
+      deb822_repository:
+        name: htcondor-deb822
+        uris: http://research.cs.wisc.edu/htcondor/debian/23.x
+        suites: trixie
+        components: main
+        signed_by: /etc/apt/keyrings/htcondor.asc
+`,
+    snapshot: 'cat /etc/apt/sources.list.d/htcondor.list 2>/dev/null; cat /etc/apt/sources.list.d/htcondor-deb822.sources 2>/dev/null; true',
+    expectAfter: /deb \[signed-by=\/etc\/apt\/keyrings\/htcondor.asc\] http:\/\/research.cs.wisc.edu\/htcondor\/debian\/23.x trixie main\n[\s\S]*Signed-By: \/etc\/apt\/keyrings\/htcondor.asc/,
+  },
+  {
+    name: 'user-removal',
+    setup: 'userdel -r anna 2>/dev/null; mkdir -p /nfs && useradd -m -b /nfs -s /bin/bash anna && touch /nfs/anna/work',
+    tasks: `    - name: remove the account and its home
+      user:
+        name: anna
+        state: absent
+        remove: true
+`,
+    snapshot: 'getent passwd anna || echo no-user; ls -d /nfs/anna 2>/dev/null || echo no-home',
+    expectAfter: 'no-user\nno-home\n',
+  },
+  {
+    name: 'iptables-order',
+    setup: 'iptables -F INPUT && iptables -A INPUT -p tcp --dport 80 -j ACCEPT && iptables -A INPUT -p tcp --dport 23 -j DROP',
+    tasks: `    - name: ssh first
+      iptables:
+        chain: INPUT
+        protocol: tcp
+        destination_port: 22
+        jump: ACCEPT
+        action: insert
+        rule_num: 1
+    - name: no telnet rule
+      iptables:
+        chain: INPUT
+        protocol: tcp
+        destination_port: 23
+        jump: DROP
+        state: absent
+`,
+    snapshot: 'iptables -S INPUT',
+    expectAfter: '-P INPUT ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n',
+  },
+  {
     name: 'debconf',
     tasks: `    - name: NIS domain before nis is installed
       debconf:
