@@ -81,7 +81,7 @@ if [ -n "$name" ]; then
   if [ -f "/etc/init.d/$name" ]; then
     echo script
     if [ -n "$pattern" ]; then pgrep -f -- "$pattern" >/dev/null 2>&1; echo "status $?"
-    elif [ ! -d /run/systemd/system ]; then "/etc/init.d/$name" status >/dev/null 2>&1 </dev/null; echo "status $?"; fi
+    elif [ "$sysv" = yes ] || [ ! -d /run/systemd/system ]; then "/etc/init.d/$name" status >/dev/null 2>&1 </dev/null; echo "status $?"; fi
   fi
   for l in /etc/rc[0-6S].d/[SK][0-9][0-9]"$name"; do [ -e "$l" ] && echo "link \${l#/etc/}"; done
 fi
@@ -123,12 +123,14 @@ export interface ServiceFactArgs {
   name?: string;
   pattern?: string;
   reload?: boolean;
+  /** ask the init script for its status even on a systemd host (use: sysvinit) */
+  sysv?: boolean;
 }
 
 export const serviceFact: Fact<ServiceFactArgs, ServiceState> = {
   name: 'service',
-  command: ({ unit, name, pattern, reload }) =>
-    ShellCommand.join([sh`unit=${unit ?? ''}; name=${name ?? ''}; pattern=${pattern ?? ''}; reload=${reload ? 'yes' : 'no'}`, ShellCommand.script(SERVICE_SCRIPT)], '\n'),
+  command: ({ unit, name, pattern, reload, sysv }) =>
+    ShellCommand.join([sh`unit=${unit ?? ''}; name=${name ?? ''}; pattern=${pattern ?? ''}; reload=${reload ? 'yes' : 'no'}; sysv=${sysv ? 'yes' : 'no'}`, ShellCommand.script(SERVICE_SCRIPT)], '\n'),
   parse: (out) => parseServiceState(out.stdout),
 };
 
@@ -338,7 +340,14 @@ export default defineModule({
     checkServiceName(args.name);
     if (args.state === undefined && args.enabled === undefined) throw new ArgError('one of the following is required: state, enabled', 'state');
   },
-  facts: (args) => ({ service: factRequest(serviceFact, { unit: args.name, name: scriptName(args.name), ...(args.pattern ? { pattern: args.pattern } : {}) }) }),
+  facts: (args) => ({
+    service: factRequest(serviceFact, {
+      unit: args.name,
+      name: scriptName(args.name),
+      ...(args.pattern ? { pattern: args.pattern } : {}),
+      ...(args.use === 'sysvinit' || args.use === 'service' ? { sysv: true } : {}),
+    }),
+  }),
   plan(args, facts, ctx): Plan {
     const req: ServiceRequest = { name: args.name, state: args.state, enabled: args.enabled, sleep: args.sleep, arguments: args.arguments, module: 'service' };
     return planService(req, facts.service, managerOf(ctx, facts.service, args.use));

@@ -168,6 +168,39 @@ const scenarios: Scenario[] = [
     expectAfter: 'active\nenabled\n/etc/systemd/system/tsible-e2e.service\n',
   },
   {
+    name: 'service-sysv',
+    // The same module on SysV init (forced with use:, as on a host booted without systemd).
+    setup: `cat > /etc/init.d/tsible-sysv <<'INIT'
+#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          tsible-sysv
+# Required-Start:    \$remote_fs
+# Required-Stop:     \$remote_fs
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: tsible e2e SysV service
+### END INIT INFO
+PIDFILE=/run/tsible-sysv.pid
+case "\$1" in
+  start) setsid sleep 100000 </dev/null >/dev/null 2>&1 & echo \$! > \$PIDFILE ;;
+  stop) [ -f \$PIDFILE ] && kill \$(cat \$PIDFILE) 2>/dev/null; rm -f \$PIDFILE ;;
+  restart) \$0 stop; \$0 start ;;
+  status) [ -f \$PIDFILE ] && kill -0 \$(cat \$PIDFILE) 2>/dev/null ;;
+  *) exit 2 ;;
+esac
+INIT
+chmod +x /etc/init.d/tsible-sysv`,
+    tasks: `    - name: started and enabled with SysV init
+      service:
+        name: tsible-sysv
+        state: started
+        enabled: true
+        use: sysvinit
+`,
+    snapshot: '/etc/init.d/tsible-sysv status && echo running || echo stopped; ls /etc/rc2.d | grep -c tsible-sysv || true',
+    expectAfter: 'running\n1\n',
+  },
+  {
     name: 'users',
     tasks: `    - name: group
       group: name=cluster gid=2000
