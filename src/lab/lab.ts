@@ -10,7 +10,7 @@
 import { connect } from 'node:net';
 import { access, mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from './ssh-keys.js';
 import type Dockerode from 'dockerode';
 import { TsibleError, UsageError } from '../errors.js';
 import { LAB_HOST_LABEL, LAB_LABEL, hostContainer, runtimeClient, type StartedTestContainer } from './docker.js';
@@ -112,7 +112,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
   try {
     // Written first, so that `lab down` finds (by label) a lab whose start was interrupted.
     await writeFileAtomic(paths.statePath, `${JSON.stringify(state, null, 2)}\n`, 0o644);
-    const clientKey = ssh2.utils.generateKeyPairSync('ed25519', { comment: `tsible-lab-${opts.name}` });
+    const clientKey = generateEd25519KeyPair(`tsible-lab-${opts.name}`);
     progress(`starting ${opts.hosts.length} host(s) on network ${network} (${subnet})`);
     entries = await startHosts({
       lab: opts.name,
@@ -196,7 +196,7 @@ async function startHosts(o: {
   const started = await Promise.allSettled(
     o.hosts.map(async (host, i): Promise<StartedHost> => {
       const address = o.addresses[i]!;
-      const hostKey = ssh2.utils.generateKeyPairSync('ed25519', { comment: `root@${host}` });
+      const hostKey = generateEd25519KeyPair(`root@${host}`);
       const definition = await hostContainer({
         image: o.image,
         lab: o.lab,

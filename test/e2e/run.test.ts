@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../src/lab/ssh-keys.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { tsible } from './cli.js';
 
@@ -163,7 +163,7 @@ describe('tsible run', () => {
 describe('host keys', () => {
   it('refuses a changed host key, naming the host and both fingerprints', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kh-'));
-    const forged = ssh2.utils.generateKeyPairSync('ed25519');
+    const forged = generateEd25519KeyPair('forged');
     const node1 = lab.hosts.find((h) => h.name === 'node1')!;
     const original = readFileSync(lab.knownHostsPath, 'utf8');
     const known = join(dir, 'known_hosts');
