@@ -35,6 +35,8 @@ export async function readFacts(
   cache: FactCache,
   options: Pick<ExecOptions, 'become' | 'env' | 'timeoutMs'>,
   host: string,
+  /** shows the command (tsible -vv) */
+  trace?: (message: string) => void,
 ): Promise<Record<string, unknown>> {
   const values: Record<string, unknown> = {};
   const pending: [string, FactRequests[string]][] = [];
@@ -49,7 +51,9 @@ export async function readFacts(
   const begin = `@@tsible-fact-${nonce}@@`;
   const end = `@@tsible-rc-${nonce}@@`;
   const parts = pending.map(([, req]) => `printf '%s\\n' '${begin}'\n(\n${req.fact.command(req.args).text}\n)\nprintf '\\n%s %d\\n' '${end}' $?`);
-  const res = await conn.exec(ShellCommand.script(parts.join('\n')), options);
+  const command = ShellCommand.script(parts.join('\n'));
+  trace?.(`read state (${pending.map(([, req]) => req.fact.name).join(', ')}):\n${command.text}`);
+  const res = await conn.exec(command, options);
   const chunks = res.stdout.split(begin + '\n').slice(1);
   if (chunks.length !== pending.length) {
     throw new RemoteError(`reading state from the host failed (${chunks.length} of ${pending.length} answers)`, {

@@ -266,7 +266,7 @@ async function runOnce(env: TaskEnvironment, run: HostRun, task: TaskNode, full:
         if (!delegatedTo) run.facts = facts;
       }
       const requests: FactRequests = { ...(module.facts?.(args as never, ctx) ?? {}) };
-      const values = await readFacts(conn, requests, run.factCache, execOptions, run.name);
+      const values = await readFacts(conn, requests, run.factCache, execOptions, run.name, (m) => env.verbose(2, run.name, m));
       plan = await module.plan(args as never, values as never, ctx);
     } else {
       plan = await module.plan(args as never, {} as never, ctx);

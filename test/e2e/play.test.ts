@@ -220,4 +220,17 @@ describe('tsible play', () => {
     }
     expect((await lab.exec('p1', 'cat /srv/db.pw')).stdout).toBe(secret);
   });
+
+  it('-v shows module arguments, -vv the commands, -vvv the SSH exchange', async () => {
+    const pb = project({ 'site.yml': `- hosts: p2\n  gather_facts: false\n  tasks:\n    - name: marker\n      copy: content=v dest=/srv/verbose-{{ 99999999 | string | length }}.txt\n` });
+    const levels = await Promise.all(['-v', '-vv', '-vvv'].map((v) => tsible(['play', pb, ...inv(), v])));
+    for (const r of levels) expect(r.code, r.stderr).toBe(0);
+    const [v1, v2, v3] = levels.map((r) => r.stdout + r.stderr);
+    expect(v1).toMatch(/<p2> copy \{"content":"v","dest":"\/srv\/verbose-8.txt"/);
+    expect(v1).not.toMatch(/read state/);
+    expect(v2).toMatch(/<p2> read state \(file_state\):/);
+    expect(v2).not.toMatch(/kex|KEX|handshake/i);
+    expect(v3).toMatch(/<p2> read state/);
+    expect(v3).toMatch(/KEX|Handshake|handshake/);
+  });
 });
