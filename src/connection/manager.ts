@@ -7,12 +7,17 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import type { ParsedKey } from 'ssh2';
 import { TsibleError, UnreachableError, UsageError } from '../errors.js';
 import { KnownHostsFile } from './known-hosts.js';
 import { LocalConnection } from './local.js';
-import { SshConnection, type HostKeyPolicy, type SshAuth } from './ssh.js';
+import type { HostKeyPolicy, SshAuth, SshConnection } from './ssh.js';
+import { dialTcp } from './tcp.js';
+
+// ssh2 is the biggest library tsible loads; it is imported once a connection is
+// actually wanted, after that connection's TCP dial has gone out.
+const sshModule = () => import('./ssh.js');
+const parseKey = async (key: Buffer, passphrase?: string) => (await import('ssh2')).default.utils.parseKey(key, passphrase);
 import { loadSshConfig, type SshConfigLookup } from './ssh-config.js';
 import type { Connection, ConnectionSpec } from './types.js';
 import type { Duplex } from 'node:stream';
@@ -86,9 +91,20 @@ export class ConnectionManager {
     const user = spec.user || fromConfig.user || process.env.USER || 'root';
     const proxyJump = spec.proxyJump ?? fromConfig.proxyJump;
     const keyPaths = spec.privateKeyFiles.length ? spec.privateKeyFiles : fromConfig.identityFiles;
-    const auth = await this.auth(keyPaths, spec.password, spec.host);
-    let tunnel: Duplex | undefined;
-    if (proxyJump && proxyJump !== 'none') {
+    const jumping = proxyJump !== undefined && proxyJump !== 'none';
+    // Dial first: the host's sshd starts up while keys are read and ssh2 loads.
+    const dialing = jumping ? undefined : dialTcp(address, port, spec.connectTimeoutMs, spec.host);
+    dialing?.catch(() => undefined);
+    let auth: SshAuth;
+    let SshConnection: typeof import('./ssh.js').SshConnection;
+    try {
+      [auth, { SshConnection }] = await Promise.all([this.auth(keyPaths, spec.password, spec.host), sshModule()]);
+    } catch (err) {
+      void dialing?.then((socket) => socket.destroy(), () => undefined);
+      throw err;
+    }
+    let tunnel: Duplex | undefined = dialing ? await dialing : undefined;
+    if (jumping) {
       const jump = await this.jumpChain(proxyJump, auth, spec, knownHostsPath);
       tunnel = await jump.forward(address, port);
     }
@@ -135,6 +151,7 @@ export class ConnectionManager {
     const user = parsed.user ?? config.user ?? spec.user;
     const auth = config.identityFiles.length ? await this.auth(config.identityFiles, undefined, hop) : targetAuth;
     const tunnel = via ? await via.forward(address, port) : undefined;
+    const { SshConnection } = await sshModule();
     return SshConnection.open({
       endpoint: { host: `jump ${hop}`, address, port, user },
       auth,
@@ -176,7 +193,7 @@ export class ConnectionManager {
       if (!required) return undefined;
       throw new UsageError(`cannot read private key ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, { host });
     }
-    const parsed = ssh2.utils.parseKey(key);
+    const parsed = await parseKey(key);
     if (!(parsed instanceof Error)) return { path, key: parsed };
     if (!/encrypted|passphrase/i.test(parsed.message)) {
       throw new UsageError(`cannot parse private key ${path}: ${parsed.message}`, { host });
@@ -186,7 +203,7 @@ export class ConnectionManager {
     // One prompt at a time: many hosts may need the same key at once.
     const next = this.passphrasePrompts.then(async () => {
       const passphrase = await ask(path);
-      const check = ssh2.utils.parseKey(key, passphrase);
+      const check = await parseKey(key, passphrase);
       if (check instanceof Error) throw new TsibleError(`wrong passphrase for ${path}`, { host });
       return { path, key: check } as KeyFile;
     });

@@ -4,7 +4,6 @@
  * `MaxSessions 10`). The socket is ours so that TCP_NODELAY is set before the
  * handshake, which halves handshake time on low-latency networks.
  */
-import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
@@ -14,6 +13,7 @@ import type { ShellCommand } from '../util/shell.js';
 import { prepareCommand, runProcess, type ProcessHandle } from './command-session.js';
 import { hostLookupName, knownKeyTypes, verifyHostKey, type KnownHostsFile, fingerprint } from './known-hosts.js';
 import type { Connection, ExecOptions, ExecResult } from './types.js';
+import { dialTcp } from './tcp.js';
 
 const { Client } = ssh2;
 
@@ -43,29 +43,11 @@ export interface SshOpenOptions {
   knownHosts: KnownHostsFile;
   hostKeyPolicy: HostKeyPolicy;
   connectTimeoutMs: number;
-  /** A stream already connected to the target (through a jump host); else we dial TCP ourselves. */
+  /** A stream already connected to the target (a dialed socket, or a tunnel through a jump host); else we dial TCP ourselves. */
   tunnel?: Duplex;
   debug?: (msg: string) => void;
 }
 
-function dialTcp(address: string, port: number, timeoutMs: number, host: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = netConnect({ host: address, port });
-    sock.setNoDelay(true);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new UnreachableError(`connection to ${address}:${port} timed out after ${timeoutMs} ms`, { host }));
-    }, timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      resolve(sock);
-    });
-    sock.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new UnreachableError(`cannot connect to ${address}:${port}: ${err.code ?? err.message}`, { host, cause: err }));
-    });
-  });
-}
 
 // Preferred host key algorithms, as OpenSSH orders them; known types for the host go first.
 const HOST_KEY_ALGORITHMS = [
