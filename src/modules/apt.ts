@@ -3,7 +3,7 @@
  *
  * One fact reads the state of every named package at once: `dpkg-query` for
  * what is installed, `apt-cache policy` for the candidates and the versions
- * the repositories offer, `apt-mark showauto` for packages that were only
+ * the repositories offer, apt's extended_states for packages that were only
  * pulled in as dependencies, and, for names without a candidate (virtual
  * packages like mail-transport-agent), who provides them. Upgrades of the
  * whole system, autoremove and build-dep are predicted by `apt-get -s`, which
@@ -172,7 +172,8 @@ const PACKAGES_SCRIPT = `export LC_ALL=C
 echo '${M}dpkg'
 dpkg-query -W -f='${DPKG_FORMAT}' -- "$@" 2>/dev/null
 echo '${M}auto'
-apt-mark showauto -- "$@" 2>/dev/null
+# What apt-mark showauto prints, read from its file: apt-mark loads the whole package cache (~0.1 s of CPU per host).
+awk -v want=" $* " 'BEGIN { RS = "" } { p = ""; a = 0; n = split($0, l, "\\n"); for (i = 1; i <= n; i++) { if (l[i] ~ /^Package: /) p = substr(l[i], 10); else if (l[i] ~ /^Auto-Installed: 1/) a = 1 } if (a && index(want, " " p " ")) print p }' /var/lib/apt/extended_states 2>/dev/null
 if [ "$policy" = missing ]; then
   # Only names not installed need a candidate: skip apt-cache (slow: it loads the whole cache) when all are.
   installed=$(dpkg-query -W -f='\${Package} \${db:Status-Status}\\n' -- "$@" 2>/dev/null | awk '$2 == "installed" { print $1 }')

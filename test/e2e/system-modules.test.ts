@@ -49,6 +49,16 @@ const scenarios: Scenario[] = [
     expectAfter: 'install ok installed\n',
   },
   {
+    name: 'apt-manual',
+    // A package pulled in as a dependency and then named: marked manual, so autoremove keeps it (as Ansible does).
+    setup: 'apt-mark auto procps >/dev/null',
+    tasks: `    - name: procps on purpose
+      apt: name=procps state=present
+`,
+    snapshot: 'apt-mark showauto procps; echo end',
+    expectAfter: 'end\n',
+  },
+  {
     name: 'apt-deb',
     // A local .deb, like the thesis's HTCondor package: built on the host, installed by apt.
     setup: [
